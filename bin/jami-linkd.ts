@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// jami-linkd: the daemon's command line. Parses flags and environment variables, then runs the daemon
+// until SIGTERM/SIGINT.
+
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultConfig, DEFAULT_BOOTSTRAP, type DaemonConfig } from '../service/config.js';
+import { startDaemon, NameTakenError } from '../service/daemon.js';
+import { createLogger } from '../service/log.js';
+import { DataDirError } from '../service/accounts/account-store.js';
+import { parseHostPort } from '../service/dht/dht-node.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const STOP_DEADLINE_MS = 5000;
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').filter(Boolean)];
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
+function bootstrapList(values: string[] | undefined): string[] {
+  if (!values || values.length === 0) return [DEFAULT_BOOTSTRAP];
+  if (values.includes('none')) return [];
+  for (const value of values) {
+    try {
+      parseHostPort(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  }
+  return values;
+}
+
+const program = new Command('jami-linkd')
+  .description("Jami's \"link a new device\" as a D-Bus service (cx.ring.Ring.ConfigurationManager).")
+  .version(pkg.version, '-V, --version')
+  .addOption(new Option('--bus <bus>', 'session, system, or a D-Bus address').default('session').env('JAMI_LINKD_BUS'))
+  .addOption(new Option('--bus-name <name>', 'bus name to own').default('cx.ring.Ring').env('JAMI_LINKD_BUS_NAME'))
+  .addOption(new Option('--data-dir <dir>', 'where accounts are stored (default: $XDG_DATA_HOME/jami-linkd)').env('JAMI_LINKD_DATA_DIR'))
+  .addOption(
+    new Option('--bootstrap <host:port>', `DHT bootstrap node, repeatable or comma-separated; "none" for none (default: ${DEFAULT_BOOTSTRAP})`)
+      .argParser(collect)
+      .env('JAMI_LINKD_BOOTSTRAP'),
+  )
+  .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any)').argParser(integer(0, 65535)).default(0).env('JAMI_LINKD_DHT_PORT'))
+  .addOption(new Option('--dht-bind <ipv4>', 'IPv4 address the DHT node binds to (default: all)').env('JAMI_LINKD_DHT_BIND'))
+  .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast)'))
+  .addOption(new Option('--link-timeout <seconds>', 'time-out of a whole link operation').argParser(integer(1, 86400)).default(300).env('JAMI_LINKD_LINK_TIMEOUT'))
+  .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable (stun:host:port, turn:user:pass@host:port); none by default').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
+  .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(4096).env('JAMI_LINKD_KEY_BITS'))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('JAMI_LINKD_LOG_LEVEL'))
+  .addOption(new Option('--log-pretty', 'human-readable logs instead of JSON').env('JAMI_LINKD_LOG_PRETTY'))
+  .addHelpText(
+    'after',
+    `
+Environment: every option has a JAMI_LINKD_* variable (shown above); JAMI_LINKD_PEER_DISCOVERY=0 disables discovery.
+Logs go to standard error. When there is no session bus, a private dbus-daemon is started and its
+address is printed on standard output as DBUS_SESSION_BUS_ADDRESS=...
+
+Examples:
+  jami-linkd                                   # session bus, default bootstrap
+  jami-linkd --bootstrap none --log-pretty     # offline, readable logs
+  jami-linkd --bus-name cx.ring.Ring.linkd     # beside a running Jami`,
+  );
+
+program.parse();
+const opts = program.opts();
+
+const config: DaemonConfig = {
+  ...defaultConfig(),
+  bus: opts.bus,
+  busName: opts.busName,
+  bootstrap: bootstrapList(opts.bootstrap),
+  dhtPort: opts.dhtPort,
+  dhtBind: opts.dhtBind,
+  peerDiscovery: opts.peerDiscovery !== false && process.env.JAMI_LINKD_PEER_DISCOVERY !== '0',
+  linkTimeoutMs: opts.linkTimeout * 1000,
+  iceServers: opts.iceServer ?? [],
+  keyBits: opts.keyBits,
+  logLevel: opts.logLevel,
+  logPretty: !!opts.logPretty,
+};
+if (opts.dataDir) config.dataDir = opts.dataDir;
+
+const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, destination: 2 });
+
+async function main(): Promise<void> {
+  let daemon;
+  try {
+    daemon = await startDaemon(config, logger);
+  } catch (error) {
+    const expected = error instanceof NameTakenError || error instanceof DataDirError || /cannot (connect|start)/.test((error as Error).message);
+    process.stderr.write(`jami-linkd: ${(error as Error).message}\n`);
+    if (!expected) logger.error({ err: error }, 'start failed');
+    process.exit(expected ? 2 : 1);
+  }
+  if (daemon.connection.kind === 'private') {
+    process.stdout.write(`DBUS_SESSION_BUS_ADDRESS=${daemon.connection.address}\n`);
+    process.stderr.write(`jami-linkd: no session bus found; started one. Use it with:\n  export DBUS_SESSION_BUS_ADDRESS='${daemon.connection.address}'\n`);
+  }
+  const running = daemon;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const deadline = setTimeout(() => {
+      logger.error('could not stop within 5 s; exiting');
+      process.exit(1);
+    }, STOP_DEADLINE_MS);
+    deadline.unref();
+    void running.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  running.connection.bus.on('error', (error: Error) => {
+    logger.error({ reason: error.message }, 'lost the bus connection');
+    stop('bus-lost');
+  });
+}
+
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+void main();

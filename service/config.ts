@@ -1,0 +1,53 @@
+// The daemon's settings with their defaults; the CLI (bin/jami-linkd.ts) fills them from flags and
+// environment variables.
+
+import os from 'node:os';
+import path from 'node:path';
+
+export interface DaemonConfig {
+  /** "session", "system" or a D-Bus address. */
+  bus: string;
+  busName: string;
+  dataDir: string;
+  /** host:port list; empty for none. */
+  bootstrap: string[];
+  dhtPort: number;
+  /** IPv4 address the DHT node binds to (default: all). */
+  dhtBind?: string;
+  peerDiscovery: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logPretty: boolean;
+  /** Whole-operation time-out of a link, ms (Jami: 5 minutes). */
+  linkTimeoutMs: number;
+  /** STUN/TURN URLs for WebRTC; none needed on a LAN or loopback. */
+  iceServers: string[];
+  /** RSA key size of new keys (Jami uses 4096). */
+  keyBits: number;
+}
+
+export const DEFAULT_BUS_NAME = 'cx.ring.Ring';
+export const OBJECT_PATH = '/cx/ring/Ring/ConfigurationManager';
+export const INTERFACE_NAME = 'cx.ring.Ring.ConfigurationManager';
+export const DEFAULT_BOOTSTRAP = 'bootstrap.jami.net:4222';
+export const DEFAULT_LINK_TIMEOUT_MS = 5 * 60 * 1000;
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'jami-linkd');
+}
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  return {
+    bus: 'session',
+    busName: DEFAULT_BUS_NAME,
+    dataDir: defaultDataDir(env),
+    bootstrap: [DEFAULT_BOOTSTRAP],
+    dhtPort: 0,
+    peerDiscovery: true,
+    logLevel: 'info',
+    logPretty: false,
+    linkTimeoutMs: DEFAULT_LINK_TIMEOUT_MS,
+    iceServers: [],
+    keyBits: 4096,
+  };
+}

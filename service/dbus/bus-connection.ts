@@ -1,0 +1,105 @@
+// Connects to the bus the user asked for: the session bus, the system bus, or an address.
+// When there is no session bus at all, starts a private dbus-daemon whose address we print.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import dbus from 'dbus-next';
+
+export interface BusConnection {
+  readonly bus: dbus.MessageBus;
+  readonly address: string;
+  readonly kind: 'session' | 'system' | 'address' | 'private';
+  /** The private dbus-daemon we started, if any. */
+  readonly privateDaemon?: ChildProcess;
+  close(): Promise<void>;
+}
+
+/** The session bus address from the environment or the systemd default socket, if one exists. */
+export function findSessionBusAddress(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.DBUS_SESSION_BUS_ADDRESS) return env.DBUS_SESSION_BUS_ADDRESS;
+  const runtime = env.XDG_RUNTIME_DIR ?? (typeof process.getuid === 'function' ? `/run/user/${process.getuid()}` : undefined);
+  if (runtime && existsSync(`${runtime}/bus`)) return `unix:path=${runtime}/bus`;
+  return undefined;
+}
+
+/** Starts `dbus-daemon --session` on a fresh socket and resolves with its address. */
+export function startPrivateBus(): Promise<{ address: string; daemon: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1', '--address=unix:tmpdir=/tmp'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const newline = buffered.indexOf('\n');
+      if (newline < 0) return;
+      daemon.stdout!.off('data', onData);
+      daemon.stdout!.resume();
+      resolve({ address: buffered.slice(0, newline).trim(), daemon });
+    };
+    daemon.stdout!.on('data', onData);
+    daemon.once('error', (error) => reject(new Error(`cannot start dbus-daemon: ${error.message} (is the dbus package installed?)`)));
+    daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited with code ${code} before printing its address`)));
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** `which`: "session" (default), "system", or a D-Bus address such as unix:path=/run/bus. */
+export async function connectBus(which: string, env: NodeJS.ProcessEnv = process.env): Promise<BusConnection> {
+  let privateDaemon: ChildProcess | undefined;
+  let address: string;
+  let kind: BusConnection['kind'];
+  if (which === 'system') {
+    address = env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/var/run/dbus/system_bus_socket';
+    kind = 'system';
+  } else if (which === 'session') {
+    const found = findSessionBusAddress(env);
+    if (found) {
+      address = found;
+      kind = 'session';
+    } else {
+      const started = await startPrivateBus();
+      address = started.address;
+      privateDaemon = started.daemon;
+      kind = 'private';
+    }
+  } else {
+    address = which;
+    kind = 'address';
+  }
+  const bus = kind === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
+  try {
+    await waitConnected(bus);
+  } catch (error) {
+    if (privateDaemon) await stopProcess(privateDaemon);
+    throw new Error(`cannot connect to the ${kind === 'address' ? `bus at ${address}` : `${kind} bus`}: ${(error as Error).message}`);
+  }
+  return {
+    bus,
+    address,
+    kind,
+    privateDaemon,
+    async close() {
+      bus.disconnect();
+      if (privateDaemon) await stopProcess(privateDaemon);
+    },
+  };
+}
+
+function waitConnected(bus: dbus.MessageBus): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    bus.once('error', onError);
+    bus.once('connect', () => {
+      bus.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,129 @@
+// Serves one object on a bus from an InterfaceDescription: dispatches method calls by name and
+// signature, answers Introspect with the XML's own argument names, and emits signals.
+// dbus-next's Interface class would name arguments arg_0 and leak stack traces, so we dispatch here.
+
+import dbus from 'dbus-next';
+import type { InterfaceDescription } from './interface-description.js';
+import { DBusErrorName, ServiceError } from './errors.js';
+
+const { Message } = dbus;
+type MessageBus = dbus.MessageBus;
+type DBusMessage = dbus.Message;
+
+const METHOD_CALL = 1;
+
+export type MethodImplementation = (args: unknown[], caller: string) => unknown;
+
+export interface ExportLogger {
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** Decides whether a caller (unique bus name) may call methods. Returns a refusal message or undefined. */
+export type CallerCheck = (sender: string) => Promise<string | undefined>;
+
+const STANDARD_INTERFACES = `  <interface name="org.freedesktop.DBus.Introspectable">
+    <method name="Introspect"><arg name="xml_data" type="s" direction="out"/></method>
+  </interface>
+  <interface name="org.freedesktop.DBus.Peer">
+    <method name="Ping"/>
+    <method name="GetMachineId"><arg name="machine_uuid" type="s" direction="out"/></method>
+  </interface>
+`;
+
+const DOCTYPE = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+`;
+
+export class ExportedObject {
+  private readonly handler: (msg: DBusMessage) => boolean;
+
+  constructor(
+    private readonly bus: MessageBus,
+    readonly path: string,
+    private readonly description: InterfaceDescription,
+    private readonly methods: Record<string, MethodImplementation>,
+    private readonly logger: ExportLogger,
+    private readonly checkCaller?: CallerCheck,
+  ) {
+    for (const name of description.methods.keys()) {
+      if (!methods[name]) throw new Error(`no implementation for ${description.name}.${name}`);
+    }
+    this.handler = (msg) => this.handle(msg);
+    bus.addMethodHandler(this.handler);
+  }
+
+  close(): void {
+    this.bus.removeMethodHandler(this.handler);
+  }
+
+  emitSignal(name: string, ...body: unknown[]): void {
+    const signal = this.description.signals.get(name);
+    if (!signal) throw new Error(`unknown signal ${name}`);
+    this.bus.send(Message.newSignal(this.path, this.description.name, name, signal.signature, body));
+  }
+
+  /** Introspection XML for this object or one of its parent paths. */
+  introspect(path: string): string | undefined {
+    if (path === this.path) {
+      return `${DOCTYPE}<node>\n${STANDARD_INTERFACES}  ${this.description.xml}\n</node>\n`;
+    }
+    const prefix = path === '/' ? '/' : `${path}/`;
+    if (!this.path.startsWith(prefix)) return undefined;
+    const child = this.path.slice(prefix.length).split('/')[0];
+    return `${DOCTYPE}<node>\n${STANDARD_INTERFACES}  <node name="${child}"/>\n</node>\n`;
+  }
+
+  private handle(msg: DBusMessage): boolean {
+    if (msg.type !== METHOD_CALL || !msg.path) return false;
+    if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
+      const xml = this.introspect(msg.path);
+      if (xml === undefined) return false;
+      this.bus.send(Message.newMethodReturn(msg, 's', [xml]));
+      return true;
+    }
+    if (msg.path !== this.path) return false;
+    // A call without an interface field names the member only (allowed by the D-Bus spec).
+    if (msg.interface && msg.interface !== this.description.name) return false;
+    const member = msg.member ? this.description.methods.get(msg.member) : undefined;
+    if (!member) {
+      if (!msg.interface) return false;
+      this.reply(msg, new ServiceError(DBusErrorName.InvalidArgument, `no method ${msg.member} on ${this.description.name}`));
+      return true;
+    }
+    const signature = msg.signature ?? '';
+    if (signature !== member.inSignature) {
+      const expected = member.inArgs.map((arg) => `${arg.type} ${arg.name}`).join(', ');
+      this.reply(
+        msg,
+        new ServiceError(DBusErrorName.InvalidArgument, `${member.name} takes (${expected}), got signature '${signature}'`),
+      );
+      return true;
+    }
+    void this.dispatch(msg, member.name, member.outSignature);
+    return true;
+  }
+
+  private async dispatch(msg: DBusMessage, name: string, outSignature: string): Promise<void> {
+    try {
+      if (this.checkCaller) {
+        const refusal = await this.checkCaller(msg.sender ?? '');
+        if (refusal) throw new ServiceError(DBusErrorName.AccessDenied, refusal);
+      }
+      const result = await this.methods[name](msg.body ?? [], msg.sender ?? '');
+      this.bus.send(Message.newMethodReturn(msg, outSignature, outSignature === '' ? [] : [result]));
+    } catch (error) {
+      this.reply(msg, error);
+    }
+  }
+
+  private reply(msg: DBusMessage, error: unknown): void {
+    if (error instanceof ServiceError) {
+      this.logger.debug({ method: msg.member, error: error.dbusName, reason: error.message }, 'call refused');
+      this.bus.send(Message.newError(msg, error.dbusName, error.message));
+      return;
+    }
+    this.logger.error({ method: msg.member, err: error }, 'method failed');
+    this.bus.send(Message.newError(msg, DBusErrorName.Failed, `${msg.member} failed: internal error`));
+  }
+}

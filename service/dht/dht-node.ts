@@ -1,0 +1,79 @@
+// The daemon's single DHT node: started at launch, bootstrapped in the background (the daemon works
+// offline), and offered to the link transport as a SignalingBus of raw values.
+
+import { DhtRunner, type Value } from 'opendht-node';
+import type { SignalingBus } from '../transport/link-transport.js';
+
+export interface DhtNodeOptions {
+  port: number;
+  /** host:port pairs; an empty list runs without bootstrap. */
+  bootstrap: readonly string[];
+  peerDiscovery: boolean;
+  /** Bind address for IPv4 (tests use 127.0.0.1). */
+  bindIPv4?: string;
+  logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+}
+
+/** Splits "host:port" (or "[v6]:port"); throws a clear error on anything else. */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port < 1 || port > 65535) throw new Error(`"${text}" is not host:port`);
+  return { host: match[1] ?? match[2], port };
+}
+
+export class DhtNode implements SignalingBus {
+  private readonly runner = new DhtRunner();
+  private stopped?: Promise<void>;
+
+  private constructor(private readonly options: DhtNodeOptions) {}
+
+  static async start(options: DhtNodeOptions): Promise<DhtNode> {
+    const bootstrap = options.bootstrap.map(parseHostPort);
+    const node = new DhtNode(options);
+    await node.runner.run({
+      port: options.port,
+      bindIPv4: options.bindIPv4,
+      peerDiscovery: options.peerDiscovery,
+      peerPublish: options.peerDiscovery,
+    });
+    options.logger.info({ port: node.runner.getBoundPort(), nodeId: node.runner.getNodeId() }, 'DHT node running');
+    for (const { host, port } of bootstrap) {
+      node.runner.bootstrap(host, port).catch((error: Error) => {
+        options.logger.warn({ host, port, reason: error.message }, 'DHT bootstrap failed; running without it');
+      });
+    }
+    return node;
+  }
+
+  get port(): number {
+    return this.runner.getBoundPort();
+  }
+
+  /** True once the node knows at least one good peer. */
+  get connected(): boolean {
+    const info = this.runner.getNodeInfo();
+    return info.ipv4.good + info.ipv6.good > 0;
+  }
+
+  put(key: string, data: Buffer): Promise<void> {
+    return this.runner.put(key, data);
+  }
+
+  async get(key: string): Promise<Buffer[]> {
+    return (await this.runner.get(key)).map((value: Value) => value.data);
+  }
+
+  listen(key: string, onValue: (data: Buffer) => void): { cancel(): void; ready: Promise<void> } {
+    const listener = this.runner.listen(key, (values: Value[], expired: boolean) => {
+      if (expired) return;
+      for (const value of values) onValue(value.data);
+    });
+    return { cancel: () => listener.cancel(), ready: listener.ready };
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.runner.shutdown();
+    return this.stopped;
+  }
+}

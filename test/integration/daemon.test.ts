@@ -1,0 +1,216 @@
+// The daemon's D-Bus face against a real private dbus-daemon: accounts, persistence, errors, files.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs, statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import dbus from 'dbus-next';
+import { startTestBus, type PrivateBus } from '../support/private-bus.js';
+import { startDaemonProcess, spawnDaemon, type RunningDaemon } from '../support/daemon-process.js';
+import { TestClient } from '../support/client.js';
+import { nextEvent, withTimeout } from '../support/wait.js';
+
+const run = promisify(execFile);
+
+describe('jami-linkd on a private D-Bus', function () {
+  this.timeout(60000);
+  let bus: PrivateBus;
+  let daemon: RunningDaemon;
+  let client: TestClient;
+
+  before(async () => {
+    bus = await startTestBus();
+    daemon = await startDaemonProcess({ busAddress: bus.address });
+    client = await TestClient.connect(bus.address);
+  });
+
+  after(async () => {
+    client?.close();
+    await daemon?.stop();
+    await bus?.stop();
+  });
+
+  it('creates an account with a Jami ID, a device id and the details asked for', async () => {
+    const changed = nextEvent(client, 'accountsChanged', 20000);
+    const id = await client.call<string>('addAccount', { 'Account.type': 'RING', 'Account.alias': 'Alice', 'Account.deviceName': 'laptop' });
+    assert.match(id, /^[0-9a-f]{16}$/);
+    await changed;
+    const details = await client.call<Record<string, string>>('getAccountDetails', id);
+    assert.equal(details['Account.type'], 'RING');
+    assert.equal(details['Account.alias'], 'Alice');
+    assert.equal(details['Account.deviceName'], 'laptop');
+    assert.match(details['Account.username'], /^[0-9a-f]{40}$/);
+    assert.match(details['Account.deviceID'], /^[0-9a-f]{64}$/);
+    assert.equal(details['Account.archiveHasPassword'], 'false');
+    assert.equal(details['Account.enable'], 'true');
+    const volatile = await client.call<Record<string, string>>('getVolatileAccountDetails', id);
+    assert.ok(volatile['Account.registrationStatus'], 'a registration status');
+    assert.ok((await client.call<string[]>('getAccountList')).includes(id));
+  });
+
+  it('stores accounts in 0700 directories and 0600 files, the archive encrypted when there is a password', async () => {
+    const id = await client.call<string>('addAccount', { 'Account.alias': 'Secret', 'Account.archivePassword': 'hunter2' });
+    const details = await client.call<Record<string, string>>('getAccountDetails', id);
+    assert.equal(details['Account.archiveHasPassword'], 'true');
+    const dir = path.join(daemon.dataDir, id);
+    assert.equal(statSync(daemon.dataDir).mode & 0o777, 0o700);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    for (const file of readdirSync(dir)) {
+      assert.equal(statSync(path.join(dir, file)).mode & 0o777, 0o600, file);
+    }
+    const archive = await fs.readFile(path.join(dir, 'archive.gz'));
+    assert.notEqual(archive[0], 0x1f, 'an encrypted archive is not gzip');
+    assert.ok(!archive.includes(Buffer.from('ringAccountKey')), 'no plaintext key names');
+  });
+
+  it('removes an account and its files, and emits accountsChanged', async () => {
+    const id = await client.call<string>('addAccount', { 'Account.alias': 'Temp' });
+    const changed = nextEvent(client, 'accountsChanged', 20000);
+    await client.call('removeAccount', id);
+    await changed;
+    assert.ok(!(await client.call<string[]>('getAccountList')).includes(id));
+    assert.deepEqual(await client.call('getAccountDetails', id), {});
+    await assert.rejects(fs.stat(path.join(daemon.dataDir, id)), /ENOENT/);
+  });
+
+  it('answers unknown ids with empty results and false, as Jami does', async () => {
+    assert.deepEqual(await client.call('getAccountDetails', 'nope'), {});
+    assert.deepEqual(await client.call('getVolatileAccountDetails', 'nope'), {});
+    assert.equal(await client.call('confirmAddDevice', 'nope', 1), false);
+    assert.equal(await client.call('cancelAddDevice', 'nope', 1), false);
+    assert.equal(await client.call('provideAccountAuthentication', 'nope', 'pw', 'password'), false);
+    assert.equal(await client.call('addDevice', 'nope', 'jami-auth://' + 'a'.repeat(40) + '/123456'), -3);
+    await client.call('removeAccount', 'nope');
+  });
+
+  it('refuses invalid details with cx.ring.Ring.Error.InvalidArgument and a one-line message', async () => {
+    for (const details of [{ 'Account.type': 'SIP' }, { 'Account.archiveURL': 'http://example' }, { 'Account.alias': 'x'.repeat(100000) }]) {
+      await assert.rejects(client.call('addAccount', details), (error: dbus.DBusError) => {
+        assert.equal(error.type, 'cx.ring.Ring.Error.InvalidArgument');
+        assert.ok(!error.text.includes('\n') && !error.text.includes(' at '), error.text);
+        return true;
+      });
+    }
+  });
+
+  it('answers every method called with wrong argument types with an error, and keeps running', async () => {
+    const wrong: Array<[string, string, unknown[]]> = [
+      ['addAccount', 's', ['x']],
+      ['removeAccount', 'u', [1]],
+      ['provideAccountAuthentication', 'ss', ['a', 'b']],
+      ['addDevice', 'su', ['a', 1]],
+      ['confirmAddDevice', 'ss', ['a', 'b']],
+      ['cancelAddDevice', 's', ['a']],
+      ['getAccountList', 's', ['a']],
+      ['getAccountDetails', '', []],
+      ['getVolatileAccountDetails', 'i', [3]],
+      ['noSuchMethod', '', []],
+    ];
+    for (const [member, signature, body] of wrong) {
+      await assert.rejects(client.rawCall(daemon.busName, member, signature, body), (error: dbus.DBusError) => {
+        assert.equal(error.type, 'cx.ring.Ring.Error.InvalidArgument', `${member}(${signature})`);
+        assert.ok(!error.text.includes('\n'), error.text);
+        return true;
+      });
+    }
+    assert.ok(Array.isArray(await client.call('getAccountList')), 'still answering');
+  });
+
+  it('introspects with the XML file\'s members, signatures and argument names', async () => {
+    const served = await introspectionOf(await introspect(client.bus, daemon.busName));
+    const xml = await fs.readFile(new URL('../../../dbus-introspection/cx.ring.Ring.ConfigurationManager.xml', import.meta.url), 'utf8');
+    assert.deepEqual(served, await introspectionOf(xml));
+    assert.ok(!JSON.stringify(served).includes('arg_'), 'no arg_N names');
+  });
+
+  it('can be driven by busctl and gdbus, as a script would', async function () {
+    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address };
+    const { stdout: list } = await run('busctl', ['--user', 'call', daemon.busName, '/cx/ring/Ring/ConfigurationManager', 'cx.ring.Ring.ConfigurationManager', 'getAccountList'], { env });
+    assert.match(list, /^as \d+/);
+    const { stdout: created } = await run('gdbus', ['call', '--session', '--dest', daemon.busName, '--object-path', '/cx/ring/Ring/ConfigurationManager', '--method', 'cx.ring.Ring.ConfigurationManager.addAccount', "{'Account.alias': 'FromGdbus'}"], { env });
+    const id = /'([0-9a-f]{16})'/.exec(created)?.[1];
+    assert.ok(id, created);
+    const { stdout: introspection } = await run('busctl', ['--user', 'introspect', daemon.busName, '/cx/ring/Ring/ConfigurationManager', 'cx.ring.Ring.ConfigurationManager'], { env });
+    assert.match(introspection, /\.addDevice\s+method\s+su\s+i/);
+    assert.match(introspection, /\.addDeviceStateChanged\s+signal\s+suia\{ss\}/);
+    const { stdout: gdbusIntrospection } = await run('gdbus', ['introspect', '--session', '--dest', daemon.busName, '--object-path', '/cx/ring/Ring/ConfigurationManager'], { env });
+    assert.match(gdbusIntrospection, /addDevice\(in\s+s accountId,\s+in\s+s uri,\s+out i op_id\)/);
+    assert.match(gdbusIntrospection, /removeAccount\(in\s+s accoundID\)/);
+  });
+
+  it('finds its accounts again after a restart', async () => {
+    const id = await client.call<string>('addAccount', { 'Account.alias': 'Persistent' });
+    const before = await client.call<Record<string, string>>('getAccountDetails', id);
+    client.close();
+    assert.equal(await daemon.stop(), 0, 'clean exit on SIGTERM');
+    daemon = await startDaemonProcess({ busAddress: bus.address, dataDir: daemon.dataDir });
+    client = await TestClient.connect(bus.address);
+    assert.deepEqual(await client.call('getAccountDetails', id), before);
+  });
+
+  it('exits with a clear message when another daemon owns the bus name', async () => {
+    const second = spawnDaemon({ busAddress: bus.address });
+    const code = await withTimeout(second.exited, 20000, 'the second daemon to exit');
+    assert.equal(code, 2);
+    assert.ok(second.logs.some((line) => line.includes('already owned')), second.logs.join('\n'));
+    assert.ok(Array.isArray(await client.call('getAccountList')), 'the first one still answers');
+  });
+});
+
+describe('jami-linkd without a session bus', function () {
+  this.timeout(30000);
+
+  it('starts a private dbus-daemon, prints its address and serves on it', async () => {
+    const env = { DBUS_SESSION_BUS_ADDRESS: '', XDG_RUNTIME_DIR: '/nonexistent' };
+    const daemon = spawnDaemon({ env });
+    try {
+      const line = await withTimeout(
+        new Promise<string>((resolve) => {
+          const check = () => {
+            const found = daemon.stdout.find((l) => l.startsWith('DBUS_SESSION_BUS_ADDRESS='));
+            if (found) resolve(found);
+          };
+          daemon.child.stdout!.on('data', () => setImmediate(check));
+        }),
+        20000,
+        'the printed bus address',
+      );
+      const address = line.slice('DBUS_SESSION_BUS_ADDRESS='.length);
+      const client = await TestClient.connect(address);
+      assert.ok(Array.isArray(await client.call('getAccountList')));
+      client.close();
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+    }
+  });
+});
+
+async function introspect(bus: dbus.MessageBus, name: string): Promise<string> {
+  const reply = await bus.call(
+    new dbus.Message({
+      destination: name,
+      path: '/cx/ring/Ring/ConfigurationManager',
+      interface: 'org.freedesktop.DBus.Introspectable',
+      member: 'Introspect',
+    }),
+  );
+  return (reply as dbus.Message).body[0] as string;
+}
+
+/** Members of cx.ring.Ring.ConfigurationManager as comparable data: name -> args (name, type, direction). */
+async function introspectionOf(xml: string): Promise<Record<string, string[]>> {
+  const { parseInterfaceXml } = await import('../../service/dbus/interface-description.js');
+  const description = await parseInterfaceXml(xml, 'cx.ring.Ring.ConfigurationManager');
+  const result: Record<string, string[]> = {};
+  for (const method of description.methods.values()) {
+    result[`method ${method.name}`] = [
+      ...method.inArgs.map((arg) => `in ${arg.type} ${arg.name}`),
+      ...method.outArgs.map((arg) => `out ${arg.type} ${arg.name}`),
+    ];
+  }
+  for (const signal of description.signals.values()) {
+    result[`signal ${signal.name}`] = signal.args.map((arg) => `${arg.type} ${arg.name}`);
+  }
+  return result;
+}

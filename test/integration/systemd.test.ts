@@ -1,0 +1,35 @@
+// The systemd unit and D-Bus activation file are valid and name the same bus name.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = new URL('../../../', import.meta.url);
+
+describe('systemd integration files', () => {
+  it('declare a Type=dbus user unit owning cx.ring.Ring, activated by the D-Bus service file', async () => {
+    const unit = await fs.readFile(new URL('systemd/jami-linkd.service', root), 'utf8');
+    const activation = await fs.readFile(new URL('systemd/cx.ring.Ring.service', root), 'utf8');
+    assert.match(unit, /^Type=dbus$/m);
+    assert.match(unit, /^BusName=cx\.ring\.Ring$/m);
+    assert.match(unit, /^Restart=on-failure$/m);
+    assert.match(activation, /^Name=cx\.ring\.Ring$/m);
+    assert.match(activation, /^SystemdService=jami-linkd\.service$/m);
+  });
+
+  it('passes systemd-analyze verify once installed paths are filled in', async function () {
+    if (!existsSync('/usr/bin/systemd-analyze')) this.skip();
+    const unit = (await fs.readFile(new URL('systemd/jami-linkd.service', root), 'utf8'))
+      .replace('@NODE@', process.execPath)
+      .replace('@PREFIX@', path.resolve(new URL(root).pathname));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'unit-'));
+    const file = path.join(dir, 'jami-linkd.service');
+    await fs.writeFile(file, unit);
+    const { stderr } = await run('systemd-analyze', ['verify', file]);
+    assert.equal(stderr.trim(), '', stderr);
+  });
+});

@@ -1,0 +1,118 @@
+// Runs the real jami-linkd binary as a child process on a given bus, with its own data dir,
+// and waits for its "ready" log line. Logs are kept so tests can search them (secrets).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, appendFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withTimeout } from './wait.js';
+
+export const DAEMON_BIN = fileURLToPath(new URL('../../bin/jami-linkd.js', import.meta.url));
+
+/** Every daemon's log lines end up here too, for the test that greps them for secrets. */
+export const ALL_LOGS_FILE = process.env.JAMI_LINKD_TEST_LOGS ?? path.join(os.tmpdir(), `jami-linkd-test-logs-${process.pid}.jsonl`);
+
+export interface DaemonOptions {
+  busAddress?: string;
+  busName?: string;
+  dataDir?: string;
+  bootstrap?: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningDaemon {
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+  readonly busName: string;
+  readonly logs: string[];
+  readonly stdout: string[];
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function spawnDaemon(options: DaemonOptions): RunningDaemon {
+  const dataDir = options.dataDir ?? path.join(tempDir('jami-linkd-data-'), 'data');
+  const busName = options.busName ?? 'cx.ring.Ring';
+  const args = [
+    DAEMON_BIN,
+    '--bus-name', busName,
+    '--data-dir', dataDir,
+    '--bootstrap', options.bootstrap ?? 'none',
+    '--no-peer-discovery',
+    '--dht-bind', '127.0.0.1',
+    '--key-bits', '2048',
+    '--log-level', 'debug',
+    ...(options.busAddress ? ['--bus', options.busAddress] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const stdout: string[] = [];
+  const split = (sink: string[], onLine?: (line: string) => void) => {
+    let rest = '';
+    return (chunk: Buffer) => {
+      rest += chunk.toString('utf8');
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        sink.push(line);
+        onLine?.(line);
+      }
+    };
+  };
+  child.stderr!.on('data', split(logs, (line) => appendFileSync(ALL_LOGS_FILE, `${line}\n`)));
+  child.stdout!.on('data', split(stdout));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  return {
+    child,
+    dataDir,
+    busName,
+    logs,
+    stdout,
+    exited,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Waits for the daemon's "jami-linkd ready" log line; rejects with its output if it exits first. */
+export function whenReady(daemon: RunningDaemon, ms = 20000): Promise<void> {
+  const ready = new Promise<void>((resolve, reject) => {
+    const check = () => daemon.logs.some((line) => line.includes('"jami-linkd ready"'));
+    if (check()) return resolve();
+    const onData = () => {
+      if (check()) {
+        daemon.child.stderr!.off('data', onData);
+        resolve();
+      }
+    };
+    daemon.child.stderr!.on('data', onData);
+    void daemon.exited.then((code) => reject(new Error(`jami-linkd exited (${code}) before ready:\n${daemon.logs.join('\n')}`)));
+  });
+  return withTimeout(ready, ms, 'jami-linkd to be ready');
+}
+
+export async function startDaemonProcess(options: DaemonOptions): Promise<RunningDaemon> {
+  const daemon = spawnDaemon(options);
+  try {
+    await whenReady(daemon);
+  } catch (error) {
+    await daemon.stop('SIGKILL');
+    throw error;
+  }
+  return daemon;
+}

@@ -1,0 +1,25 @@
+// A private dbus-daemon per test run (or per test): the real bus, never the user's.
+
+import { startPrivateBus } from '../../service/dbus/bus-connection.js';
+import type { ChildProcess } from 'node:child_process';
+
+export interface PrivateBus {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestBus(): Promise<PrivateBus> {
+  const { address, daemon } = await startPrivateBus();
+  return {
+    address,
+    stop: () => stopChild(daemon),
+  };
+}
+
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
