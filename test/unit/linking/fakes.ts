@@ -1,0 +1,299 @@
+// In-memory stand-ins for the linking layer's collaborators: a fake clock, a scriptable fake
+// transport (rendezvous, connection, channel), account ports, and recorders to await events.
+
+import { EventEmitter } from 'node:events';
+import type { AuthToken } from '../../../service/linking/auth-token.js';
+import type { LinkDetails, LinkState } from '../../../service/linking/link-state.js';
+import type { Clock, ExportAccountPort, ImportAccountPort, LinkLogger } from '../../../service/linking/ports.js';
+import type {
+  AccountProof,
+  ControlMessage,
+  ExportConnection,
+  ExporterCredentials,
+  ImportRendezvous,
+  LinkFailure,
+  LinkTransport,
+  PeerChannel,
+} from '../../../service/transport/link-transport.js';
+
+export class Deferred<T = void> {
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  reject!: (err: unknown) => void;
+  constructor() {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/** A list you can await: waitFor resolves once an item (already there or still to come) matches. */
+export class Recorder<T> {
+  readonly items: T[] = [];
+  private waiters: { match: (items: T[]) => boolean; resolve: () => void }[] = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    this.waiters = this.waiters.filter((w) => (w.match(this.items) ? (w.resolve(), false) : true));
+  }
+
+  until(match: (items: T[]) => boolean): Promise<void> {
+    if (match(this.items)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+
+  waitFor(match: (item: T) => boolean): Promise<void> {
+    return this.until((items) => items.some(match));
+  }
+
+  waitForLength(n: number): Promise<void> {
+    return this.until((items) => items.length >= n);
+  }
+}
+
+export type Signal = [LinkState, LinkDetails];
+
+/** Records a session's onState calls. */
+export class StateRecorder extends Recorder<Signal> {
+  readonly onState = (state: LinkState, details: LinkDetails): void => this.push([state, { ...details }]);
+  get states(): LinkState[] {
+    return this.items.map(([state]) => state);
+  }
+  get dones(): Signal[] {
+    return this.items.filter(([state]) => state === 5);
+  }
+  /** Resolves at the DONE signal. */
+  done(): Promise<void> {
+    return this.waitFor(([state]) => state === 5);
+  }
+}
+
+export class FakeClock implements Clock {
+  private next = 1;
+  readonly timers = new Map<number, { fn: () => void; ms: number }>();
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.timers.set(id, { fn, ms });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Makes every pending timer expire now. */
+  expireAll(): void {
+    const due = [...this.timers.entries()];
+    for (const [id, { fn }] of due) {
+      this.timers.delete(id);
+      fn();
+    }
+  }
+}
+
+/** Records every log call, so a test can grep for secrets. */
+export class LogRecorder implements LinkLogger {
+  readonly lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  debug(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'debug', fields, message });
+  }
+  info(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'info', fields, message });
+  }
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'warn', fields, message });
+  }
+  error(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'error', fields, message });
+  }
+  get text(): string {
+    return this.lines.map((line) => JSON.stringify(line)).join('\n');
+  }
+}
+
+export class FakePeerChannel extends EventEmitter implements PeerChannel {
+  readonly peerAddress: string;
+  readonly sent = new Recorder<ControlMessage>();
+  readonly archives: Buffer[] = [];
+  closeCalls = 0;
+  /** When set, close() waits for it; sendArchive likewise. */
+  closeGate: Deferred | undefined;
+  archiveGate: Deferred | undefined;
+  /** When set, send() throws (a channel that died under us). */
+  sendThrows = false;
+
+  constructor(peerAddress = '192.0.2.7:40123') {
+    super();
+    this.peerAddress = peerAddress;
+  }
+
+  send(message: ControlMessage): void {
+    if (this.sendThrows) throw new Error('channel is closed');
+    this.sent.push(structuredClone(message));
+  }
+
+  sendArchive(data: Buffer): Promise<void> {
+    this.archives.push(Buffer.from(data));
+    return this.archiveGate?.promise ?? Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.closeCalls += 1;
+    return this.closeGate?.promise ?? Promise.resolve();
+  }
+
+  /** The peer sent us this (anything: tests also send malformed messages). */
+  receive(message: unknown): void {
+    this.emit('message', message);
+  }
+
+  receiveArchive(archive: Buffer): void {
+    this.emit('archive', archive);
+  }
+
+  drop(error: LinkFailure = 'network'): void {
+    this.emit('closed', error);
+  }
+
+  get sentTypes(): string[] {
+    return this.sent.items.map((m) => m.t);
+  }
+}
+
+export class FakeRendezvous extends EventEmitter implements ImportRendezvous {
+  closeCalls = 0;
+  constructor(readonly token: AuthToken) {
+    super();
+  }
+  close(): void {
+    this.closeCalls += 1;
+  }
+}
+
+export class FakeExportConnection extends EventEmitter implements ExportConnection {
+  closeCalls = 0;
+  constructor(readonly token: AuthToken, readonly credentials: ExporterCredentials) {
+    super();
+  }
+  close(): void {
+    this.closeCalls += 1;
+  }
+}
+
+export const TEST_TOKEN: AuthToken = { peerId: '0123456789abcdef0123456789abcdef01234567', code: '314159' };
+export const TEST_TOKEN_TEXT = `jami-auth://${TEST_TOKEN.peerId}/${TEST_TOKEN.code}`;
+
+/** A transport whose every step the test performs by hand. */
+export class FakeTransport implements LinkTransport {
+  readonly importRequests = new Recorder<Deferred<ImportRendezvous>>();
+  readonly rendezvous = new Recorder<FakeRendezvous>();
+  readonly connections = new Recorder<FakeExportConnection>();
+  /** When set, startExport throws. */
+  startExportThrows = false;
+  private tokens = 0;
+
+  startImport(): Promise<ImportRendezvous> {
+    const request = new Deferred<ImportRendezvous>();
+    this.importRequests.push(request);
+    return request.promise;
+  }
+
+  /** Answers the oldest unanswered startImport with a fresh rendezvous. */
+  grantImport(index = this.rendezvous.items.length): FakeRendezvous {
+    const n = this.tokens++;
+    const token = n === 0 ? TEST_TOKEN : { peerId: n.toString(16).padStart(40, 'a'), code: String(100000 + n) };
+    const rendezvous = new FakeRendezvous(token);
+    this.rendezvous.push(rendezvous);
+    this.importRequests.items[index]!.resolve(rendezvous);
+    return rendezvous;
+  }
+
+  startExport(token: AuthToken, credentials: ExporterCredentials): ExportConnection {
+    if (this.startExportThrows) throw new Error('transport refused');
+    const connection = new FakeExportConnection(token, credentials);
+    this.connections.push(connection);
+    return connection;
+  }
+}
+
+/** The archive format of these tests: JSON naming the account it holds. */
+export function archiveOf(jamiId: string): Buffer {
+  return Buffer.from(JSON.stringify({ jamiId, secret: 'ARCHIVE-SECRET-BYTES' }));
+}
+
+export const JAMI_ID = 'feedfacefeedfacefeedfacefeedfacefeedface';
+export const OTHER_JAMI_ID = '1111111111111111111111111111111111111111';
+export const PROOF: AccountProof = { accountId: JAMI_ID, deviceId: 'dddddddddddddddddddddddddddddddddddddddd' };
+
+export class InMemoryImportAccounts implements ImportAccountPort {
+  readonly stored = new Map<string, { jamiId: string; password: string | undefined }>();
+  readonly storeCalls = new Recorder<{ accountId: string; password: string | undefined }>();
+  readonly discarded = new Recorder<string>();
+  /** When set, storeLinkedAccount waits for it before writing. */
+  storeGate: Deferred | undefined;
+  storeFails = false;
+
+  async storeLinkedAccount(accountId: string, archive: Buffer, password: string | undefined): Promise<{ jamiId: string }> {
+    this.storeCalls.push({ accountId, password });
+    await this.storeGate?.promise;
+    if (this.storeFails) throw new Error('disk full');
+    const { jamiId } = JSON.parse(archive.toString('utf8')) as { jamiId: string };
+    this.stored.set(accountId, { jamiId, password });
+    return { jamiId };
+  }
+
+  async discard(accountId: string): Promise<void> {
+    this.stored.delete(accountId);
+    this.discarded.push(accountId);
+  }
+}
+
+export interface TestAccount {
+  jamiId: string;
+  password?: string;
+}
+
+export class InMemoryExportAccounts implements ExportAccountPort {
+  readonly accounts = new Map<string, TestAccount>();
+  readonly openCalls = new Recorder<{ accountId: string; password: string | undefined }>();
+  /** When set, openArchive waits for it (argon2 is slow). */
+  openGate: Deferred | undefined;
+  credentialsGate: Deferred | undefined;
+  credentialsFail = false;
+  openThrows = false;
+
+  add(accountId: string, account: TestAccount): this {
+    this.accounts.set(accountId, account);
+    return this;
+  }
+
+  exists(accountId: string): boolean {
+    return this.accounts.has(accountId);
+  }
+
+  hasPassword(accountId: string): boolean {
+    return this.accounts.get(accountId)?.password !== undefined;
+  }
+
+  async credentials(accountId: string): Promise<ExporterCredentials> {
+    await this.credentialsGate?.promise;
+    const account = this.accounts.get(accountId);
+    if (account === undefined || this.credentialsFail) throw new Error('no such account');
+    return { certificateChainPem: `FAKE-CHAIN ${account.jamiId}`, devicePrivateKeyPem: 'FAKE-KEY' };
+  }
+
+  async openArchive(accountId: string, password: string | undefined): Promise<Buffer | undefined> {
+    this.openCalls.push({ accountId, password });
+    await this.openGate?.promise;
+    if (this.openThrows) throw new Error('io error');
+    const account = this.accounts.get(accountId);
+    if (account === undefined) throw new Error('no such account');
+    return account.password === password ? archiveOf(account.jamiId) : undefined;
+  }
+}
