@@ -10,7 +10,8 @@ import { ExportedObject } from './dbus/exported-object.js';
 import { CONFIGURATION_MANAGER_XML, loadInterfaceXml } from './dbus/interface-description.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
-import { createLinkTransport, shutdownTransport } from './transport/index.js';
+import { LinkState } from './linking/link-state.js';
+import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
 import { INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
 
@@ -64,12 +65,17 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       },
       importAccounts: {
         storeLinkedAccount: (id, archive, password) => accounts.storeLinked(id, archive, password),
+        // Idempotent: forgets a pending account, or deletes one whose archive was already stored.
         discard: async (id) => {
-          accounts.dropPending(id);
+          await accounts.remove(id);
         },
       },
       signals: {
-        deviceAuthStateChanged: (accountId, state, details) => object?.emitSignal('deviceAuthStateChanged', accountId, state, details),
+        deviceAuthStateChanged: (accountId, state, details) => {
+          object?.emitSignal('deviceAuthStateChanged', accountId, state, details);
+          // A failed import leaves nothing behind, not even the pending entry in the account list.
+          if (state === LinkState.DONE && details.error !== '') accounts.dropPending(accountId);
+        },
         addDeviceStateChanged: (accountId, opId, state, details) =>
           object?.emitSignal('addDeviceStateChanged', accountId, opId, state, details),
       },

@@ -20,7 +20,7 @@ import {
   PRIVATE_DIR_MODE,
 } from './atomic-file.js';
 import { ArchiveError, decodeArchive, encodeArchive, packPlainArchive, unpackPlainArchive, type ArchiveContent } from './archive.js';
-import { generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
+import { accountIdentityOf, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
 
 export interface AccountRecord {
   readonly id: string;
@@ -133,6 +133,38 @@ export class AccountStore extends EventEmitter {
     content['Account.type'] = 'RING';
     await this.writeAccount(id, content, { alias, deviceName: this.deviceNameOr(details.deviceName), password: details.password });
     return id;
+  }
+
+  /** Imports a Jami archive file's bytes as a new account (same Jami ID, new device). Throws ArchiveError. */
+  async importArchive(bytes: Buffer, details: NewAccountDetails): Promise<string> {
+    const content = await decodeArchive(bytes, details.password);
+    accountIdentityOf(content);
+    const id = this.newId();
+    const fromArchive = typeof content['Account.alias'] === 'string' ? content['Account.alias'] : '';
+    await this.writeAccount(id, content, {
+      alias: details.alias ?? fromArchive,
+      deviceName: this.deviceNameOr(details.deviceName),
+      password: details.password,
+    });
+    return id;
+  }
+
+  /**
+   * Writes a backup of the account's archive to `destination` (Jami's exportToFile): scheme "" for a
+   * plain archive (accounts without a password), "password" to encrypt it with `password`, which must
+   * open the account's archive when the account has one. Returns false when the password is wrong.
+   */
+  async exportArchive(id: string, destination: string, scheme: string, password: string): Promise<boolean> {
+    const record = this.accounts.get(id);
+    if (!record) return false;
+    if (scheme !== '' && scheme !== 'password') return false;
+    if (scheme === 'password' && !password) return false;
+    if (record.archiveHasPassword && scheme !== 'password') return false;
+    const plain = await this.openArchive(id, record.archiveHasPassword ? password : undefined);
+    if (!plain) return false;
+    const bytes = await encodeArchive(unpackPlainArchive(plain), scheme === 'password' ? password : undefined);
+    await writeFileAtomically(destination, bytes);
+    return true;
   }
 
   /** Registers an account that will arrive from another device; nothing is written yet. */

@@ -67,6 +67,7 @@ export async function encodeArchive(content: ArchiveContent, password?: string):
 
 /** Opens archive file bytes. Without a password the bytes must be gzip/zlib; with one they are decrypted first. */
 export async function decodeArchive(bytes: Buffer, password?: string): Promise<ArchiveContent> {
+  if (looksLikeText(bytes)) throw new ArchiveError('corrupt', 'the file is plain text, not an account archive');
   if (!password) {
     if (!looksCompressed(bytes)) {
       throw new ArchiveError('bad_password', 'the archive is encrypted: a password is needed');
@@ -83,6 +84,12 @@ export async function decodeArchive(bytes: Buffer, password?: string): Promise<A
     throw new ArchiveError('corrupt', 'the archive could not be decrypted (truncated or not an archive)');
   }
   return parseArchiveJson(decompress(plain));
+}
+
+/** Ciphertext and compressed data are never all printable text; a text file is not an archive. */
+function looksLikeText(bytes: Buffer): boolean {
+  const sample = bytes.subarray(0, 512);
+  return sample.length > 0 && sample.every((byte) => byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte < 0x7f));
 }
 
 function looksCompressed(bytes: Buffer): boolean {

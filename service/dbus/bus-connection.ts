@@ -26,7 +26,12 @@ export function findSessionBusAddress(env: NodeJS.ProcessEnv = process.env): str
 export function startPrivateBus(): Promise<{ address: string; daemon: ChildProcess }> {
   return new Promise((resolve, reject) => {
     const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1', '--address=unix:tmpdir=/tmp'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // dbus-daemon's stderr is only shown if it fails to start (it warns about fd limits when not root).
+    let errors = '';
+    daemon.stderr!.on('data', (chunk: Buffer) => {
+      if (errors.length < 4096) errors += chunk.toString('utf8');
     });
     let buffered = '';
     const onData = (chunk: Buffer) => {
@@ -39,7 +44,7 @@ export function startPrivateBus(): Promise<{ address: string; daemon: ChildProce
     };
     daemon.stdout!.on('data', onData);
     daemon.once('error', (error) => reject(new Error(`cannot start dbus-daemon: ${error.message} (is the dbus package installed?)`)));
-    daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited with code ${code} before printing its address`)));
+    daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited with code ${code} before printing its address: ${errors.trim()}`)));
   });
 }
 

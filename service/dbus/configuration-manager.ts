@@ -1,9 +1,12 @@
 // cx.ring.Ring.ConfigurationManager: each D-Bus method, its argument checks, and the call it makes.
 // Reading this file tells the whole public API; the work happens in accounts/ and linking/.
 
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { AccountStore } from '../accounts/account-store.js';
+import { ArchiveError } from '../accounts/archive.js';
 import type { LinkOperations } from '../linking/link-operations.js';
-import { invalidArgument } from './errors.js';
+import { DBusErrorName, invalidArgument, ServiceError } from './errors.js';
 import type { MethodImplementation } from './exported-object.js';
 
 export interface ConfigurationManagerDeps {
@@ -14,6 +17,8 @@ export interface ConfigurationManagerDeps {
 }
 
 const MAX_DETAIL_LENGTH = 4096;
+/** Archives with large conversation data reach tens of MB; anything far beyond is not an archive. */
+const MAX_ARCHIVE_FILE = 512 * 1024 * 1024;
 const KNOWN_ARCHIVE_URLS = new Set(['', 'jami-auth']);
 
 type Details = Record<string, string>;
@@ -31,9 +36,30 @@ function checkDetails(details: Details): void {
   if (url === 'jami-auth' && details['Account.archivePassword']) {
     throw invalidArgument('Account.archivePassword is given through provideAccountAuthentication when linking');
   }
-  if (details['Account.archivePath'] !== undefined) {
-    throw invalidArgument('Account.archivePath (import from a file) is not supported yet');
+  const archivePath = details['Account.archivePath'];
+  if (archivePath !== undefined) {
+    if (url) throw invalidArgument('give Account.archivePath or Account.archiveURL, not both');
+    if (!path.isAbsolute(archivePath)) throw invalidArgument('Account.archivePath must be an absolute path');
   }
+}
+
+/** Reads an archive file named by a client, with errors that say what is wrong with it. */
+async function readArchiveFile(file: string): Promise<Buffer> {
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) throw invalidArgument(`${file} is not a file`);
+    if (stat.size > MAX_ARCHIVE_FILE) throw new ServiceError(DBusErrorName.InvalidArchive, `${file} is too large to be an account archive`);
+    return await fs.readFile(file);
+  } catch (error) {
+    if (error instanceof ServiceError) throw error;
+    throw invalidArgument(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Archive problems cross D-Bus with their own names: a wrong password is not a corrupt file. */
+function archiveError(error: unknown): unknown {
+  if (!(error instanceof ArchiveError)) return error;
+  return new ServiceError(error.problem === 'bad_password' ? DBusErrorName.WrongPassword : DBusErrorName.InvalidArchive, error.message);
 }
 
 export function configurationManager({ accounts, links, registrationStatus }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
@@ -47,6 +73,13 @@ export function configurationManager({ accounts, links, registrationStatus }: Co
         const id = accounts.createPending(common);
         links.startImport(id);
         return id;
+      }
+      const archivePath = map['Account.archivePath'];
+      if (archivePath !== undefined) {
+        const bytes = await readArchiveFile(archivePath);
+        return accounts
+          .importArchive(bytes, { ...common, password: map['Account.archivePassword'] || undefined })
+          .catch((error) => Promise.reject(archiveError(error)));
       }
       return accounts.create({ ...common, password: map['Account.archivePassword'] || undefined });
     },
@@ -72,6 +105,17 @@ export function configurationManager({ accounts, links, registrationStatus }: Co
 
     cancelAddDevice([accountId, opId]) {
       return links.cancelAddDevice(string(accountId), opId as number);
+    },
+
+    async exportToFile([accountId, destinationPath, scheme, password]) {
+      const destination = string(destinationPath);
+      if (!path.isAbsolute(destination)) throw invalidArgument('destinationPath must be an absolute path');
+      try {
+        return await accounts.exportArchive(string(accountId), destination, string(scheme), string(password));
+      } catch (error) {
+        if (error instanceof ArchiveError) return false;
+        throw invalidArgument(`cannot write ${destination}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
     },
 
     getAccountList() {

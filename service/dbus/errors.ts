@@ -6,6 +6,8 @@ export const DBusErrorName = {
   InvalidArgument: `${ERROR_PREFIX}.InvalidArgument`,
   AccessDenied: `${ERROR_PREFIX}.AccessDenied`,
   NotFound: `${ERROR_PREFIX}.NotFound`,
+  WrongPassword: `${ERROR_PREFIX}.WrongPassword`,
+  InvalidArchive: `${ERROR_PREFIX}.InvalidArchive`,
   Failed: `${ERROR_PREFIX}.Failed`,
 } as const;
 

@@ -120,10 +120,10 @@ export class ExportedObject {
   private reply(msg: DBusMessage, error: unknown): void {
     if (error instanceof ServiceError) {
       this.logger.debug({ method: msg.member, error: error.dbusName, reason: error.message }, 'call refused');
-      this.bus.send(Message.newError(msg, error.dbusName, error.message));
+      this.bus.send(Message.newError(msg as never, error.dbusName, error.message));
       return;
     }
     this.logger.error({ method: msg.member, err: error }, 'method failed');
-    this.bus.send(Message.newError(msg, DBusErrorName.Failed, `${msg.member} failed: internal error`));
+    this.bus.send(Message.newError(msg as never, DBusErrorName.Failed, `${msg.member} failed: internal error`));
   }
 }

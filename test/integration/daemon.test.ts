@@ -132,7 +132,8 @@ describe('jami-linkd on a private D-Bus', function () {
     const id = /'([0-9a-f]{16})'/.exec(created)?.[1];
     assert.ok(id, created);
     const { stdout: introspection } = await run('busctl', ['--user', 'introspect', daemon.busName, '/cx/ring/Ring/ConfigurationManager', 'cx.ring.Ring.ConfigurationManager'], { env });
-    assert.match(introspection, /\.addDevice\s+method\s+su\s+i/);
+    assert.match(introspection, /\.addDevice\s+method\s+ss\s+i\s/);
+    assert.match(introspection, /\.confirmAddDevice\s+method\s+su\s+b\s/);
     assert.match(introspection, /\.addDeviceStateChanged\s+signal\s+suia\{ss\}/);
     const { stdout: gdbusIntrospection } = await run('gdbus', ['introspect', '--session', '--dest', daemon.busName, '--object-path', '/cx/ring/Ring/ConfigurationManager'], { env });
     assert.match(gdbusIntrospection, /addDevice\(in\s+s accountId,\s+in\s+s uri,\s+out i op_id\)/);

@@ -1,0 +1,247 @@
+// The seed's full sequence diagram between two real daemons: two private dbus-daemons, one local
+// dhtnode, WebRTC on loopback. Each test asserts the exact ordered (state, details) signals of both sides.
+
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  startLinkNetwork,
+  startSide,
+  stopSide,
+  restartSide,
+  startImport,
+  startExport,
+  type LinkNetwork,
+  type Side,
+  type StateRecord,
+} from '../support/link-fixture.js';
+
+const HEX40 = /^[0-9a-f]{40}$/;
+const PEER_ADDRESS = /^127\.0\.0\.1:\d+$/;
+
+describe('link a new device between two daemons', function () {
+  this.timeout(90000);
+  let network: LinkNetwork;
+  let oldDevice: Side;
+  let newDevice: Side;
+  let plainAccount: string;
+  let plainJamiId: string;
+  let passwordAccount: string;
+  let passwordJamiId: string;
+
+  before(async () => {
+    network = await startLinkNetwork();
+    [oldDevice, newDevice] = await Promise.all([startSide(network.dht), startSide(network.dht)]);
+    plainAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Plain' });
+    passwordAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Guarded', 'Account.archivePassword': 'correct horse' });
+    plainJamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', plainAccount))['Account.username'];
+    passwordJamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', passwordAccount))['Account.username'];
+  });
+
+  after(async () => {
+    await stopSide(oldDevice);
+    await stopSide(newDevice);
+    await network?.stop();
+  });
+
+  /** Runs the import and export up to both sides' state 3, returning what a test needs to go on. */
+  async function connect(accountId: string) {
+    const imported = await startImport(newDevice);
+    const exported = await startExport(oldDevice, accountId, imported.token);
+    assert.ok(exported.opId > 0, `addDevice returned ${exported.opId}`);
+    const { peer_address } = await exported.recorder.waitFor(3);
+    return { imported, exported, peerAddress: peer_address };
+  }
+
+  it('shows a 59-character jami-auth:// token as soon as the import starts', async () => {
+    const { token, accountId, recorder } = await startImport(newDevice);
+    assert.match(token, /^jami-auth:\/\/[0-9a-f]{40}\/[0-9]{6}$/);
+    assert.equal(token.length, 59);
+    assert.deepEqual(recorder.states, [[1, { token }]]);
+    await newDevice.client.call('removeAccount', accountId);
+    assert.deepEqual((await recorder.waitFor(5)), { error: 'canceled' });
+  });
+
+  it('links an account without a password: 1-2-3-4-5 on the new device, 2-3-4-5 on the old one', async () => {
+    const { imported, exported, peerAddress } = await connect(plainAccount);
+    assert.match(peerAddress, PEER_ADDRESS);
+    assert.equal(await oldDevice.client.call('confirmAddDevice', plainAccount, exported.opId), true);
+    const importDone = await imported.recorder.waitFor(5);
+    const exportDone = await exported.recorder.waitFor(5);
+    assert.deepEqual(importDone, { error: '' });
+    assert.deepEqual(exportDone, { error: '' });
+    assert.deepEqual<StateRecord[]>(imported.recorder.states, [
+      [1, { token: imported.token }],
+      [2, {}],
+      [3, { peer_id: plainJamiId, auth_scheme: '' }],
+      [4, {}],
+      [5, { error: '' }],
+    ]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [4, {}], [5, { error: '' }]]);
+
+    const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
+    const source = await oldDevice.client.call<Record<string, string>>('getAccountDetails', plainAccount);
+    assert.equal(details['Account.username'], plainJamiId);
+    assert.match(details['Account.deviceID'], /^[0-9a-f]{64}$/);
+    assert.notEqual(details['Account.deviceID'], source['Account.deviceID'], 'a new device certificate');
+    assert.equal(details['Account.archiveHasPassword'], 'false');
+  });
+
+  it('links a password account when the right password is given first', async () => {
+    const { imported, exported, peerAddress } = await connect(passwordAccount);
+    assert.deepEqual(imported.recorder.states.map(([s]) => s), [1, 2], 'no password prompt before the old device confirms');
+    assert.equal(await oldDevice.client.call('confirmAddDevice', passwordAccount, exported.opId), true);
+    await imported.recorder.waitFor(3);
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, 'correct horse', 'password'), true);
+    assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
+    assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
+    assert.deepEqual<StateRecord[]>(imported.recorder.states, [
+      [1, { token: imported.token }],
+      [2, {}],
+      [3, { peer_id: passwordJamiId, auth_scheme: 'password' }],
+      [4, {}],
+      [5, { error: '' }],
+    ]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [4, {}], [5, { error: '' }]]);
+    const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
+    assert.equal(details['Account.username'], passwordJamiId);
+    assert.equal(details['Account.archiveHasPassword'], 'true');
+  });
+
+  it('asks again after a wrong password and links with the right one', async () => {
+    const { imported, exported } = await connect(passwordAccount);
+    await oldDevice.client.call('confirmAddDevice', passwordAccount, exported.opId);
+    await imported.recorder.waitFor(3);
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, 'wrong', 'password'), true);
+    await imported.recorder.waitFor(3, 30000, 3);
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, 'correct horse', 'password'), true);
+    assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
+    assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
+    assert.deepEqual<StateRecord[]>(imported.recorder.states.slice(2), [
+      [3, { peer_id: passwordJamiId, auth_scheme: 'password' }],
+      [3, { peer_id: passwordJamiId, auth_scheme: 'password', auth_error: 'bad_password' }],
+      [4, {}],
+      [5, { error: '' }],
+    ]);
+  });
+
+  it('ends with DONE/authentication on both sides after the third wrong password', async () => {
+    const { imported, exported, peerAddress } = await connect(passwordAccount);
+    await oldDevice.client.call('confirmAddDevice', passwordAccount, exported.opId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await imported.recorder.waitFor(3, 30000, 2 + attempt);
+      assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, `wrong ${attempt}`, 'password'), true);
+    }
+    assert.deepEqual(await imported.recorder.waitFor(5), { error: 'authentication' });
+    assert.deepEqual(await exported.recorder.waitFor(5), { error: 'authentication' });
+    const bad = { peer_id: passwordJamiId, auth_scheme: 'password', auth_error: 'bad_password' };
+    assert.deepEqual<StateRecord[]>(imported.recorder.states.slice(1), [
+      [2, {}],
+      [3, { peer_id: passwordJamiId, auth_scheme: 'password' }],
+      [3, bad],
+      [3, bad],
+      [5, { error: 'authentication' }],
+    ]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [5, { error: 'authentication' }]]);
+    assert.ok(!(await newDevice.client.call<string[]>('getAccountList')).includes(imported.accountId), 'no half-made account');
+  });
+
+  it('refuses malformed and truncated tokens with -1 and no signal', async () => {
+    const good = (await startImport(newDevice)).token;
+    const bad = [good.slice(0, -1), good.toUpperCase(), good.replace('jami-auth', 'jami-auht'), `${good}0`, '', 'jami-auth://', good.replace(/\/\d{6}$/, '/abcdef')];
+    const before = oldDevice.client.signals.length;
+    for (const token of bad) {
+      assert.equal(await oldDevice.client.call('addDevice', plainAccount, token), -1, token);
+    }
+    assert.equal(oldDevice.client.signals.length, before, 'no signal');
+  });
+
+  it('refuses a second addDevice on the same account with -2 while a link is in progress', async () => {
+    const { imported, exported } = await connect(plainAccount);
+    const second = await startImport(newDevice);
+    assert.equal(await oldDevice.client.call('addDevice', plainAccount, second.token), -2);
+    assert.equal(await oldDevice.client.call('cancelAddDevice', plainAccount, exported.opId), true);
+    assert.deepEqual(await exported.recorder.waitFor(5), { error: 'canceled' });
+    assert.notEqual((await imported.recorder.waitFor(5)).error, '');
+    await newDevice.client.call('removeAccount', second.accountId);
+  });
+
+  for (const state of [2, 3] as const) {
+    it(`cancels from the old device in state ${state}: canceled there, an error on the new device`, async () => {
+      const imported = await startImport(newDevice);
+      const exported = await startExport(oldDevice, plainAccount, imported.token);
+      await exported.recorder.waitFor(state);
+      assert.equal(await oldDevice.client.call('cancelAddDevice', plainAccount, exported.opId), true);
+      assert.deepEqual(await exported.recorder.waitFor(5), { error: 'canceled' });
+      assert.notEqual((await imported.recorder.waitFor(5)).error, '');
+      assert.equal(exported.recorder.states.filter(([s]) => s === 5).length, 1);
+      assert.equal(await oldDevice.client.call('cancelAddDevice', plainAccount, exported.opId), false, 'already done');
+    });
+  }
+
+  for (const state of [1, 2, 3] as const) {
+    it(`cancels from the new device in state ${state} with removeAccount: canceled there, nothing left on disk`, async () => {
+      const imported = await startImport(newDevice);
+      let exported;
+      if (state >= 2) {
+        exported = await startExport(oldDevice, state === 3 ? passwordAccount : plainAccount, imported.token);
+        await imported.recorder.waitFor(2);
+        if (state === 3) {
+          await exported.recorder.waitFor(3);
+          await oldDevice.client.call('confirmAddDevice', passwordAccount, exported.opId);
+          await imported.recorder.waitFor(3);
+        }
+      }
+      await newDevice.client.call('removeAccount', imported.accountId);
+      assert.deepEqual(await imported.recorder.waitFor(5), { error: 'canceled' });
+      if (exported) assert.notEqual((await exported.recorder.waitFor(5)).error, '');
+      assert.ok(!existsSync(path.join(newDevice.daemon.dataDir, imported.accountId)));
+      assert.ok(!readdirSync(newDevice.daemon.dataDir).some((name) => name.includes(imported.accountId)));
+    });
+  }
+
+  it('ends the second exporter of an already-used token with an error within 10 s; the first is unaffected', async () => {
+    const { imported, exported } = await connect(plainAccount);
+    const intruder = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Intruder' });
+    const second = await startExport(oldDevice, intruder, imported.token);
+    assert.ok(second.opId > 0);
+    const secondDone = await second.recorder.waitFor(5, 10000);
+    assert.notEqual(secondDone.error, '');
+    await oldDevice.client.call('confirmAddDevice', plainAccount, exported.opId);
+    assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
+    assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
+  });
+
+  it('runs 5 links at once between different accounts', async () => {
+    const accounts = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => oldDevice.client.call<string>('addAccount', { 'Account.alias': `Concurrent ${i}` })),
+    );
+    const links = await Promise.all(
+      accounts.map(async (accountId) => {
+        const imported = await startImport(newDevice);
+        const exported = await startExport(oldDevice, accountId, imported.token);
+        await exported.recorder.waitFor(3);
+        assert.equal(await oldDevice.client.call('confirmAddDevice', accountId, exported.opId), true);
+        return { accountId, imported, exported };
+      }),
+    );
+    for (const { imported, exported } of links) {
+      assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
+      assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
+    }
+    for (const { accountId, imported } of links) {
+      const jamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', accountId))['Account.username'];
+      assert.match(jamiId, HEX40);
+      assert.equal((await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId))['Account.username'], jamiId);
+    }
+  });
+
+  it('keeps a linked account across a restart of the new device', async () => {
+    const { imported, exported } = await connect(plainAccount);
+    await oldDevice.client.call('confirmAddDevice', plainAccount, exported.opId);
+    await imported.recorder.waitFor(5);
+    const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
+    newDevice = await restartSide(newDevice, network.dht);
+    assert.deepEqual(await newDevice.client.call('getAccountDetails', imported.accountId), details);
+  });
+});
