@@ -92,7 +92,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         registrationStatus: () => (dht.connected ? 'REGISTERED' : 'TRYING'),
       }),
       logger,
-      connection.kind === 'system' ? callerCheckFor(connection.bus) : undefined,
+      callerCheckFor(connection.bus),
     );
     const exported = object;
     cleanups.push(() => exported.close());
