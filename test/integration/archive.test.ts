@@ -10,8 +10,11 @@ import { aesDecrypt, aesEncrypt } from 'opendht-node';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
 import { startDaemonProcess, tempDir, type RunningDaemon } from '../support/daemon-process.js';
 import { TestClient } from '../support/client.js';
+import { rememberSecret } from '../support/secrets.js';
 
 type Details = Record<string, string>;
+const SESAME = rememberSecret('open sesame');
+const KETTLE = rememberSecret('kettle-9417');
 
 describe('Jami account archives', function () {
   this.timeout(60000);
@@ -87,17 +90,17 @@ describe('Jami account archives', function () {
   });
 
   it('round-trips a password-protected archive and keeps it encrypted with the password', async () => {
-    const id = await a.call<string>('addAccount', { 'Account.alias': 'Locked', 'Account.archivePassword': 'open sesame' });
-    const file = await backup(id, 'open sesame');
+    const id = await a.call<string>('addAccount', { 'Account.alias': 'Locked', 'Account.archivePassword': SESAME });
+    const file = await backup(id, SESAME);
     await assert.rejects(readJson(file), 'not plain gzip');
-    const content = await readJson(file, 'open sesame');
-    const imported = await b.call<string>('addAccount', { 'Account.archivePath': file, 'Account.archivePassword': 'open sesame' });
+    const content = await readJson(file, SESAME);
+    const imported = await b.call<string>('addAccount', { 'Account.archivePath': file, 'Account.archivePassword': SESAME });
     const copy = await b.call<Details>('getAccountDetails', imported);
     assert.equal(copy['Account.username'], (await a.call<Details>('getAccountDetails', id))['Account.username']);
     assert.equal(copy['Account.archiveHasPassword'], 'true');
     const back = path.join(files, 'back-pw.gz');
-    assert.equal(await b.call('exportToFile', imported, back, 'password', 'open sesame'), true);
-    assert.deepEqual(await readJson(back, 'open sesame'), content);
+    assert.equal(await b.call('exportToFile', imported, back, 'password', SESAME), true);
+    assert.deepEqual(await readJson(back, SESAME), content);
   });
 
   it('refuses to export with a wrong password or scheme, or for an unknown account', async () => {
@@ -129,7 +132,7 @@ describe('Jami account archives', function () {
       goodFile = await backup(id);
       good = await readJson(goodFile);
       encrypted = path.join(files, 'encrypted.gz');
-      await fs.writeFile(encrypted, await aesEncrypt(deflateSync(JSON.stringify(good)), 'the password'));
+      await fs.writeFile(encrypted, await aesEncrypt(deflateSync(JSON.stringify(good)), KETTLE));
     });
 
     async function refused(details: Details, errorName: string, pattern: RegExp): Promise<void> {

@@ -10,8 +10,10 @@ import { startTestBus, type PrivateBus } from '../support/private-bus.js';
 import { startDaemonProcess, spawnDaemon, type RunningDaemon } from '../support/daemon-process.js';
 import { TestClient } from '../support/client.js';
 import { nextEvent, withTimeout } from '../support/wait.js';
+import { rememberSecret } from '../support/secrets.js';
 
 const run = promisify(execFile);
+const PASSWORD = rememberSecret('hunter2');
 
 describe('jami-linkd on a private D-Bus', function () {
   this.timeout(60000);
@@ -50,7 +52,7 @@ describe('jami-linkd on a private D-Bus', function () {
   });
 
   it('stores accounts in 0700 directories and 0600 files, the archive encrypted when there is a password', async () => {
-    const id = await client.call<string>('addAccount', { 'Account.alias': 'Secret', 'Account.archivePassword': 'hunter2' });
+    const id = await client.call<string>('addAccount', { 'Account.alias': 'Secret', 'Account.archivePassword': PASSWORD });
     const details = await client.call<Record<string, string>>('getAccountDetails', id);
     assert.equal(details['Account.archiveHasPassword'], 'true');
     const dir = path.join(daemon.dataDir, id);

@@ -15,8 +15,10 @@ import {
   type Side,
   type StateRecord,
 } from '../support/link-fixture.js';
+import { rememberSecret } from '../support/secrets.js';
 
 const HEX40 = /^[0-9a-f]{40}$/;
+const PASSWORD = rememberSecret('correct horse');
 const PEER_ADDRESS = /^127\.0\.0\.1:\d+$/;
 
 describe('link a new device between two daemons', function () {
@@ -33,7 +35,7 @@ describe('link a new device between two daemons', function () {
     network = await startLinkNetwork();
     [oldDevice, newDevice] = await Promise.all([startSide(network.dht), startSide(network.dht)]);
     plainAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Plain' });
-    passwordAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Guarded', 'Account.archivePassword': 'correct horse' });
+    passwordAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Guarded', 'Account.archivePassword': PASSWORD });
     plainJamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', plainAccount))['Account.username'];
     passwordJamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', passwordAccount))['Account.username'];
   });
@@ -92,7 +94,7 @@ describe('link a new device between two daemons', function () {
     assert.deepEqual(imported.recorder.states.map(([s]) => s), [1, 2], 'no password prompt before the old device confirms');
     assert.equal(await oldDevice.client.call('confirmAddDevice', passwordAccount, exported.opId), true);
     await imported.recorder.waitFor(3);
-    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, 'correct horse', 'password'), true);
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, PASSWORD, 'password'), true);
     assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
     assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
     assert.deepEqual<StateRecord[]>(imported.recorder.states, [
@@ -114,7 +116,7 @@ describe('link a new device between two daemons', function () {
     await imported.recorder.waitFor(3);
     assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, 'wrong', 'password'), true);
     await imported.recorder.waitFor(3, 30000, 3);
-    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, 'correct horse', 'password'), true);
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, PASSWORD, 'password'), true);
     assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
     assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
     assert.deepEqual<StateRecord[]>(imported.recorder.states.slice(2), [

@@ -7,6 +7,7 @@ import { startDaemonProcess, type RunningDaemon, type DaemonOptions } from './da
 import { startLocalDht, type LocalDht } from './local-dht.js';
 import { TestClient } from './client.js';
 import { withTimeout } from './wait.js';
+import { rememberSecret } from './secrets.js';
 
 export type Details = Record<string, string>;
 export type StateRecord = [state: number, details: Details];
@@ -111,7 +112,7 @@ export async function startImport(side: Side, details: Details = {}): Promise<{ 
   const recorder = new ImportRecorder(side.client, accountId);
   side.client.off('deviceAuthStateChanged', keep);
   recorder.states.unshift(...early.filter(([id]) => id === accountId).map(([, s, d]) => [s, d] as StateRecord));
-  const token = (await recorder.waitFor(1)).token;
+  const token = rememberSecret((await recorder.waitFor(1)).token);
   return { accountId, recorder, token };
 }
 
