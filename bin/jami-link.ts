@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// jami-link: the terminal client of jami-linkd. Parses the command line, then hands over to client/;
+// turns Ctrl-C into a cancel and the command's result into an exit code.
+
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { runAccounts, runCreate, runRemove } from '../client/account-commands.js';
+import { resultForError, type CommandContext } from '../client/command-context.js';
+import { ExitCode, formatExitCodeTable } from '../client/exit-codes.js';
+import { runExport } from '../client/export-command.js';
+import { runImport } from '../client/import-command.js';
+import { Prompter } from '../client/prompt.js';
+import { DEFAULT_BUS_NAME } from '../service/config.js';
+import { colorsWanted, HumanReporter, JsonReporter, makeStyle, resultLine, type CommandName, type CommandResult } from '../client/render.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+let exiting = false;
+
+/** Leaves once stdout has drained (a pipe), even though stdin may still be open. */
+function exit(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+async function run(name: CommandName, command: Command, body: (ctx: CommandContext) => Promise<CommandResult>): Promise<void> {
+  const opts = command.optsWithGlobals<{ bus: string; busName: string; json?: boolean }>();
+  const json = opts.json === true;
+  const style = makeStyle(!json && colorsWanted(process.stdout));
+  const reporter = json ? new JsonReporter(process.stdout) : new HumanReporter(process.stdout, process.stderr, style);
+  const prompter = new Prompter(process.stdin, process.stderr);
+  const interrupts = new EventEmitter<{ interrupt: [] }>();
+  // An empty JAMI_LINKD_BUS / JAMI_LINKD_BUS_NAME means the default, as for the daemon.
+  const bus = { bus: opts.bus || 'session', busName: opts.busName || DEFAULT_BUS_NAME };
+  const ctx: CommandContext = { reporter, prompter, style, interrupts, bus, json };
+
+  let interruptions = 0;
+  const onSignal = () => {
+    reporter.stopWaiting();
+    if (!json && process.stdout.isTTY) process.stdout.write('\n');
+    interruptions++;
+    if (interruptions > 1 || interrupts.listenerCount('interrupt') === 0) {
+      // Nothing to cancel on the daemon yet, or a second Ctrl-C: leave now.
+      if (!exiting) reporter.result({ command: name, exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } });
+      prompter.close();
+      exit(ExitCode.canceled);
+      return;
+    }
+    interrupts.emit('interrupt');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+  let result: CommandResult;
+  try {
+    result = await body(ctx);
+  } catch (error) {
+    result = resultForError(name, error);
+  }
+  if (exiting) return;
+  reporter.result(result);
+  prompter.close();
+  exit(result.exitCode);
+}
+
+const program = new Command('jami-link');
+
+program
+  .description("Link a new device to a Jami account from a terminal, through jami-linkd (Jami's \"link a new device\").")
+  .version(pkg.version, '-V, --version')
+  .addOption(new Option('--bus <bus>', 'session, system, or a D-Bus address').default('session').env('JAMI_LINKD_BUS'))
+  .addOption(new Option('--bus-name <name>', "the daemon's bus name").default(DEFAULT_BUS_NAME).env('JAMI_LINKD_BUS_NAME'))
+  .option('--json', 'machine-readable output: one JSON line per state change and a final result line; never prompts')
+  .configureHelp({ showGlobalOptions: true })
+  .showHelpAfterError('(run jami-link --help for usage)')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+How a link goes:
+  1. On the NEW device: jami-link import   (shows a QR code and a token)
+  2. On the OLD device: jami-link export ACCOUNT TOKEN
+     (or scan the QR code with the Jami app: Link another device)
+  3. The old device shows the new device's address: "Link this device? [y/N]"
+  4. If the account has a password, the new device asks for it (3 attempts).
+  Ctrl-C cancels on either side.
+
+Exit codes:
+${formatExitCodeTable()}
+
+Environment: JAMI_LINKD_BUS, JAMI_LINKD_BUS_NAME (as for jami-linkd),
+NO_COLOR (no colours).
+
+Examples:
+  jami-link accounts
+  jami-link import --name laptop
+  jami-link export Alice jami-auth://3f0c…(40 hex digits)…/123456
+  jami-link --json export Alice --yes < token.txt`,
+  );
+
+program
+  .command('import')
+  .description('link THIS device to an account of another device: show a token, then receive the account')
+  .option('--name <device>', "this device's name, as the account's other devices will see it")
+  .option('--password-stdin', "read the account's password from standard input, one line per attempt")
+  .option('--no-qr', 'show the token as text only')
+  .addHelpText(
+    'after',
+    `
+Shows a QR code and a jami-auth:// token; enter it on a device that has the
+account (jami-link export ACCOUNT TOKEN, or the Jami app: Link another device).
+If the account has a password you are asked for it here, without echo
+(3 attempts). On success prints the new account id and the Jami ID.
+Ctrl-C cancels (removeAccount) and exits with code ${ExitCode.canceled}.
+
+Examples:
+  jami-link import
+  jami-link import --name "office desktop"
+  printf '%s\\n' "$PASSWORD" | jami-link import --password-stdin
+  jami-link --json import --password-stdin < password.txt | jq -c .`,
+  )
+  .action((options: { name?: string; passwordStdin?: boolean; qr: boolean }, command: Command) =>
+    run('import', command, (ctx) => runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr }, ctx)),
+  );
+
+program
+  .command('export')
+  .description('link a NEW device to an account of this device, using the token it shows')
+  .argument('<account>', 'account id or alias (see jami-link accounts)')
+  .argument('[token]', 'the jami-auth://… token the new device shows (default: read from standard input)')
+  .option('--qr-image <file>', 'read the token from a PNG image of the QR code (a screenshot or photo)')
+  .option('-y, --yes', 'link without asking "Link this device?" (required with --json)')
+  .addHelpText(
+    'after',
+    `
+The token is checked before anything is sent to jami-linkd: jami-auth:// then
+40 lowercase hex digits, a slash and 6 digits (59 characters). When the new
+device is reached, its address is shown and you are asked "Link this device?
+[y/N]". Ctrl-C cancels (cancelAddDevice).
+
+Examples:
+  jami-link export Alice "$TOKEN"
+  jami-link export 8f14e45fceea167a --qr-image ~/Pictures/token.png
+  echo "$TOKEN" | jami-link export Alice --yes
+  jami-link --json export Alice "$TOKEN" --yes`,
+  )
+  .action((account: string, token: string | undefined, options: { qrImage?: string; yes?: boolean }, command: Command) =>
+    run('export', command, (ctx) => runExport({ account, token, qrImage: options.qrImage, yes: options.yes === true }, ctx)),
+  );
+
+program
+  .command('accounts')
+  .description('list the accounts: alias, id, Jami ID, device id, password yes/no')
+  .addHelpText('after', '\nExamples:\n  jami-link accounts\n  jami-link --json accounts | jq -r \'.accounts[].jamiId\'')
+  .action((_options: unknown, command: Command) => run('accounts', command, (ctx) => runAccounts(ctx)));
+
+program
+  .command('create')
+  .description('create a new account on this device')
+  .option('--alias <alias>', 'a name for the account')
+  .option('--device-name <name>', "this device's name")
+  .option('--password-stdin', 'protect the account with a password read from standard input (one line)')
+  .option('--ask-password', 'protect the account with a password typed at the terminal (twice, no echo)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  jami-link create --alias Alice
+  jami-link create --alias Alice --ask-password
+  printf '%s\\n' "$PASSWORD" | jami-link create --alias Alice --password-stdin`,
+  )
+  .action((options: { alias?: string; deviceName?: string; passwordStdin?: boolean; askPassword?: boolean }, command: Command) =>
+    run('create', command, (ctx) =>
+      runCreate({ alias: options.alias, deviceName: options.deviceName, passwordStdin: options.passwordStdin === true, askPassword: options.askPassword === true }, ctx),
+    ),
+  );
+
+program
+  .command('remove')
+  .description('remove an account (and its files) from this device')
+  .argument('<account>', 'account id or alias')
+  .addHelpText('after', '\nExamples:\n  jami-link remove Alice\n  jami-link remove 8f14e45fceea167a')
+  .action((account: string, _options: unknown, command: Command) => run('remove', command, (ctx) => runRemove(account, ctx)));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const code = error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
+      if (code !== ExitCode.success && process.argv.includes('--json')) {
+        const command = (['import', 'export', 'accounts', 'create', 'remove'] as const).find((name) => process.argv.includes(name)) ?? 'import';
+        process.stdout.write(`${JSON.stringify(resultLine({ command, exitCode: code, message: error.message, data: { error: 'usage' } }))}\n`);
+      }
+      process.exit(code);
+    }
+    process.stderr.write(`jami-link: ${(error as Error).stack ?? error}\n`);
+    process.exit(ExitCode.failure);
+  }
+}
+
+void main();

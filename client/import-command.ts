@@ -1,0 +1,188 @@
+// `jami-link import`: the new device. Creates the importing account, shows the token (QR + text),
+// follows deviceAuthStateChanged through the client machine, asks for the password when needed.
+
+import type { CommandContext } from './command-context.js';
+import { DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
+import { importInputFor } from './client-machine.js';
+import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
+import { LinkDriver, type OutputHandlers } from './link-driver.js';
+import { PromptInterrupted } from './prompt.js';
+import { tokenBlock, type CommandResult } from './render.js';
+
+/** Passwords the daemon accepts per link (Jami: 3). */
+export const PASSWORD_ATTEMPTS = 3;
+
+export interface ImportOptions {
+  deviceName?: string;
+  passwordStdin: boolean;
+  /** Show the QR code (default); the token text is always shown. */
+  qr: boolean;
+}
+
+export function importAccountDetails(options: Pick<ImportOptions, 'deviceName'>): Details {
+  const details: Details = { 'Account.type': 'RING', 'Account.archiveURL': 'jami-auth' };
+  if (options.deviceName) details['Account.deviceName'] = options.deviceName;
+  return details;
+}
+
+/** What to tell the user, and the exit code, for the import side's state 5 error. */
+export function importFailure(error: string): CommandResult {
+  const messages: Record<string, string> = {
+    network: 'the link failed: the connection to the other device was lost (network).',
+    authentication: 'the link failed: authentication (wrong password 3 times, or the account could not be verified).',
+    timeout: 'the link timed out: no device used the token in time. Run jami-link import again for a new token.',
+    canceled: 'the link was canceled (here or on the other device).',
+  };
+  return {
+    command: 'import',
+    exitCode: exitCodeForLinkError(error),
+    message: messages[error] ?? `the link failed (${error || 'unknown error'}).`,
+    data: { error },
+  };
+}
+
+export async function runImport(options: ImportOptions, ctx: CommandContext, connect: ConnectDaemon = DaemonClient.connect): Promise<CommandResult> {
+  const daemon = await connect(ctx.bus);
+  try {
+    return await new ImportLink(daemon, options, ctx).run();
+  } finally {
+    daemon.close();
+  }
+}
+
+class ImportLink extends LinkDriver {
+  private accountId = '';
+  /** Signals that arrived before addAccount returned our id. */
+  private early: Array<[string, number, Details]> | undefined = [];
+  private peerId = '';
+  private badPasswords = 0;
+
+  constructor(
+    private readonly daemon: LinkDaemon,
+    private readonly options: ImportOptions,
+    ctx: CommandContext,
+  ) {
+    super(ctx, 'import');
+  }
+
+  protected readonly outputs: OutputHandlers = {
+    addAccount: () => this.addAccount(),
+    showToken: (details) => {
+      if (this.options.qr) this.ctx.reporter.lines(tokenBlock(details.token, this.ctx.style));
+      else this.ctx.reporter.lines(['Type this token on the device that has the account:', '', `  ${this.ctx.style.bold(details.token)}`, '']);
+      this.ctx.reporter.wait('Waiting for the other device to use the token…');
+    },
+    showConnecting: () => {
+      this.ctx.reporter.say('ok', 'The other device answered.');
+      this.ctx.reporter.wait('Connecting…');
+    },
+    showPeer: (details) => {
+      this.peerId = details.peer_id ?? '';
+      this.ctx.reporter.say('ok', `Connected. Jami ID of the account: ${this.ctx.style.bold(this.peerId)}`);
+    },
+    askPassword: (details) => this.askPassword(details),
+    showTransfer: () => {
+      this.ctx.reporter.say('ok', 'Authenticated.');
+      this.ctx.reporter.wait('Receiving the account…');
+    },
+    showAccount: () => this.succeed(),
+    showError: (details) => this.finish(importFailure(details.error ?? 'unexpected')),
+    removeAccount: async () => {
+      if (this.accountId) await this.daemon.removeAccount(this.accountId);
+    },
+    readQrImage: undefined,
+    showTokenProblem: undefined,
+    addDevice: undefined,
+    askConfirmation: undefined,
+    confirmAddDevice: undefined,
+    cancelAddDevice: undefined,
+    showDeviceAdded: undefined,
+  };
+
+  run(): Promise<CommandResult> {
+    this.daemon.on('deviceAuthStateChanged', (accountId, state, details) => {
+      if (this.early) this.early.push([accountId, state, details]);
+      else if (accountId === this.accountId) this.onSignal(state, details);
+    });
+    this.daemon.on('daemonGone', () => this.finish({ command: 'import', exitCode: ExitCode.daemonNotRunning, message: 'jami-linkd stopped during the link.', data: { error: 'daemon_gone' } }));
+    this.enqueue('importFromDeviceSelected');
+    return this.done;
+  }
+
+  private async addAccount(): Promise<void> {
+    this.ctx.reporter.wait('Asking jami-linkd for a token…');
+    this.accountId = await this.daemon.addAccount(importAccountDetails(this.options));
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const [accountId, state, details] of early) if (accountId === this.accountId) this.onSignal(state, details);
+  }
+
+  private onSignal(state: number, details: Details): void {
+    const input = importInputFor(state, details);
+    this.enqueueSignal(state, details, input, () => {
+      const attemptsLeft = state === 3 && details.auth_scheme === 'password' ? PASSWORD_ATTEMPTS - this.badPasswords - (details.auth_error ? 1 : 0) : undefined;
+      this.ctx.reporter.state({ side: 'import', accountId: this.accountId, state, details, clientState: this.machine.state, attemptsLeft });
+    });
+  }
+
+  private async askPassword(details: Details): Promise<void> {
+    if (details.auth_error) this.badPasswords++;
+    if (details.auth_scheme !== 'password') {
+      this.ctx.reporter.wait('Waiting for the account…');
+      return;
+    }
+    const left = PASSWORD_ATTEMPTS - this.badPasswords;
+    if (details.auth_error) this.ctx.reporter.say('fail', `Wrong password. ${left} attempt${left === 1 ? '' : 's'} left.`);
+    else this.ctx.reporter.say('info', 'This account is protected by a password.');
+    const noPassword = (message: string) =>
+      this.cancel({ command: 'import', exitCode: ExitCode.authentication, message, data: { error: 'password_needed' } });
+    if (!this.options.passwordStdin && (this.ctx.json || !this.ctx.prompter.isTerminal)) {
+      noPassword(
+        this.ctx.json
+          ? 'the account has a password and --json never prompts: pass --password-stdin and write the password on standard input.'
+          : 'the account has a password and standard input is not a terminal: pass --password-stdin.',
+      );
+      return;
+    }
+    const signal = this.promptSignal();
+    this.ctx.reporter.stopWaiting();
+    const attempt = `attempt ${PASSWORD_ATTEMPTS - left + 1} of ${PASSWORD_ATTEMPTS}`;
+    const question = this.ctx.json ? '' : this.options.passwordStdin ? `Password (from standard input, ${attempt}): ` : `Password (${attempt}): `;
+    const read = this.ctx.prompter.readSecret(question, { signal });
+    // The prompt runs beside the queue: signals (a time-out, a cancel from the other device) still come in.
+    void read.then(
+      (password) => {
+        if (signal.aborted || this.finished) return;
+        if (password === undefined) {
+          if (this.options.passwordStdin) noPassword('no password on standard input (one line per attempt).');
+          else this.cancel({ command: 'import', exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } });
+          return;
+        }
+        this.enqueueWork(() => this.sendPassword(password));
+      },
+      (error) => {
+        if (error instanceof PromptInterrupted) this.ctx.interrupts.emit('interrupt');
+      },
+    );
+  }
+
+  private async sendPassword(password: string): Promise<void> {
+    if (this.finished || this.machine.state !== 'ImportDevice.Authenticating') return;
+    const accepted = await this.daemon.provideAccountAuthentication(this.accountId, password, 'password');
+    if (!accepted) this.ctx.reporter.say('warn', 'jami-linkd did not take the password (the link moved on).');
+    this.ctx.reporter.wait('Checking the password…');
+  }
+
+  private async succeed(): Promise<void> {
+    const details = await this.daemon.getAccountDetails(this.accountId);
+    const jamiId = details['Account.username'] || this.peerId;
+    const deviceId = details['Account.deviceID'] ?? '';
+    this.ctx.reporter.say('ok', this.ctx.style.green('This device is now linked.'));
+    this.finish({
+      command: 'import',
+      exitCode: ExitCode.success,
+      message: [`Account id: ${this.accountId}`, `Jami ID:    ${jamiId}`, ...(deviceId ? [`Device id:  ${deviceId}`] : [])].join('\n'),
+      data: { error: '', accountId: this.accountId, jamiId, deviceId },
+    });
+  }
+}

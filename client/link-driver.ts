@@ -1,0 +1,113 @@
+// Runs one side of a link: feeds the client machine one input at a time (daemon signals, the user's
+// answers, Ctrl-C), runs each transition's outputs in order, and settles the command's result once.
+
+import { ClientMachine, type ClientInput, type ClientOutput, type Transition } from './client-machine.js';
+import { resultForError, type CommandContext } from './command-context.js';
+import type { Details } from './daemon-client.js';
+import { ExitCode } from './exit-codes.js';
+import type { CommandName, CommandResult } from './render.js';
+
+/** After a cancel call, how long to wait for the daemon's final state 5 before exiting anyway. */
+export const CANCEL_SETTLE_MS = 5000;
+
+export type OutputHandlers = Record<ClientOutput, ((details: Details) => void | Promise<void>) | undefined>;
+
+export abstract class LinkDriver {
+  private queue: Promise<void> = Promise.resolve();
+  private settle!: (result: CommandResult) => void;
+  private settled = false;
+  readonly done: Promise<CommandResult>;
+  /** Aborts the prompt that is open, when the link moves on without its answer. */
+  private promptAbort: AbortController | undefined;
+  /** Set when we cancel: the result to give once the daemon confirms (or after CANCEL_SETTLE_MS). */
+  protected cancelResult: CommandResult | undefined;
+  private cancelTimer: NodeJS.Timeout | undefined;
+
+  protected constructor(
+    protected readonly ctx: CommandContext,
+    protected readonly command: CommandName,
+    readonly machine: ClientMachine = new ClientMachine(),
+  ) {
+    this.done = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+    const onInterrupt = () => this.cancel({ command, exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } });
+    ctx.interrupts.on('interrupt', onInterrupt);
+    void this.done.then(() => {
+      ctx.interrupts.off('interrupt', onInterrupt);
+      clearTimeout(this.cancelTimer);
+      this.promptAbort?.abort();
+    });
+  }
+
+  protected abstract readonly outputs: OutputHandlers;
+
+  get finished(): boolean {
+    return this.settled;
+  }
+
+  /** Queues `input`; inputs are applied one after the other, each with its outputs. */
+  enqueue(input: ClientInput, details: Details = {}): void {
+    this.enqueueWork(() => this.apply(input, details));
+  }
+
+  /**
+   * Queues a daemon signal: its input (if any) goes to the machine, then `report` sees the machine's
+   * new state, then the outputs run. While canceling, the signal is only reported; state 5 ends the run.
+   */
+  protected enqueueSignal(state: number, details: Details, input: ClientInput | undefined, report: () => void): void {
+    this.enqueueWork(async () => {
+      if (this.settled) return;
+      if (this.cancelResult) {
+        report();
+        if (state === 5) this.finish(this.cancelResult);
+        return;
+      }
+      await this.apply(input, details, report);
+    });
+  }
+
+  /** Queues any work that must run in order with the inputs. */
+  protected enqueueWork(work: () => void | Promise<void>): void {
+    this.queue = this.queue.then(work).catch((error) => this.finish(resultForError(this.command, error)));
+  }
+
+  /** Cancels the link (Back/Cancel): the machine's outputs call the daemon; `result` is what we exit with. */
+  cancel(result: CommandResult): void {
+    if (this.settled || this.cancelResult) return;
+    this.cancelResult = result;
+    this.enqueue('back');
+    this.enqueueWork(() => {
+      if (this.settled) return;
+      this.cancelTimer = setTimeout(() => this.finish(result), CANCEL_SETTLE_MS);
+    });
+  }
+
+  finish(result: CommandResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle(result);
+  }
+
+  /** A fresh signal for a prompt; any transition to another state aborts it. */
+  protected promptSignal(): AbortSignal {
+    this.promptAbort?.abort();
+    this.promptAbort = new AbortController();
+    return this.promptAbort.signal;
+  }
+
+  private async apply(input: ClientInput | undefined, details: Details, report?: () => void): Promise<void> {
+    if (this.settled) return;
+    const transition: Transition | undefined = input ? this.machine.fire(input) : undefined;
+    report?.();
+    if (!transition) return;
+    if (transition.to !== transition.from) this.promptAbort?.abort();
+    for (const output of transition.outputs) {
+      if (this.settled) return;
+      await this.outputs[output]?.(details);
+    }
+    if (transition.to === 'Initial' && this.cancelResult && !transition.outputs.some((o) => o === 'removeAccount' || o === 'cancelAddDevice')) {
+      this.finish(this.cancelResult); // nothing to cancel on the daemon
+    }
+  }
+}
