@@ -54,6 +54,7 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast)'))
   .addOption(new Option('--link-timeout <seconds>', 'time-out of a whole link operation').argParser(integer(1, 86400)).default(300).env('JAMI_LINKD_LINK_TIMEOUT'))
   .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable (stun:host:port, turn:user:pass@host:port); none by default').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
+  .addOption(new Option('--ice-bind <address>', 'local address WebRTC uses for its candidates (default: every interface)').env('JAMI_LINKD_ICE_BIND'))
   .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(4096).env('JAMI_LINKD_KEY_BITS'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('JAMI_LINKD_LOG_LEVEL'))
   .addOption(new Option('--log-pretty', 'human-readable logs instead of JSON').env('JAMI_LINKD_LOG_PRETTY'))
@@ -83,6 +84,7 @@ const config: DaemonConfig = {
   peerDiscovery: opts.peerDiscovery !== false && process.env.JAMI_LINKD_PEER_DISCOVERY !== '0',
   linkTimeoutMs: opts.linkTimeout * 1000,
   iceServers: opts.iceServer ?? [],
+  iceBind: opts.iceBind,
   keyBits: opts.keyBits,
   logLevel: opts.logLevel,
   logPretty: !!opts.logPretty,

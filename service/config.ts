@@ -21,6 +21,8 @@ export interface DaemonConfig {
   linkTimeoutMs: number;
   /** STUN/TURN URLs for WebRTC; none needed on a LAN or loopback. */
   iceServers: string[];
+  /** Local address WebRTC gathers candidates on (default: every interface). */
+  iceBind?: string;
   /** RSA key size of new keys (Jami uses 4096). */
   keyBits: number;
 }

@@ -48,7 +48,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     });
     cleanups.push(() => dht.stop());
 
-    const transport = createLinkTransport({ signaling: dht, iceServers: config.iceServers, logger });
+    const transport = createLinkTransport({ signaling: dht, iceServers: config.iceServers, bindAddress: config.iceBind, logger });
     let object: ExportedObject | undefined;
     const links = new LinkOperations({
       transport,

@@ -47,6 +47,7 @@ export function spawnDaemon(options: DaemonOptions): RunningDaemon {
     '--bootstrap', options.bootstrap ?? 'none',
     '--no-peer-discovery',
     '--dht-bind', '127.0.0.1',
+    '--ice-bind', '127.0.0.1',
     '--key-bits', '2048',
     '--log-level', 'debug',
     ...(options.busAddress ? ['--bus', options.busAddress] : []),

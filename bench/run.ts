@@ -1,0 +1,19 @@
+// npm run bench: every benchmark in turn (BENCH_ONLY=link|daemon|dht picks one).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { benchDaemonStart } from './daemon-start.js';
+import { benchLink } from './link.js';
+
+const only = process.env.BENCH_ONLY;
+
+if (!only || only === 'daemon') await benchDaemonStart();
+if (!only || only === 'link') await benchLink();
+if (!only || only === 'dht') {
+  const dhtBench = fileURLToPath(new URL('../../packages/opendht-node/dist/bench/dht-bench.js', import.meta.url));
+  if (existsSync(dhtBench)) {
+    console.log('\n== opendht-node vs python3-opendht ==');
+    spawnSync(process.execPath, [dhtBench], { stdio: 'inherit' });
+  }
+}
