@@ -1,0 +1,29 @@
+// The transport the daemon wires into the linking layer: DHT signaling (signed + sealed) and WebRTC data channels.
+
+import nodeDataChannel from 'node-datachannel';
+import type { AuthToken } from '../linking/auth-token.js';
+import { openExportConnection } from './export-connection.js';
+import { openImportRendezvous } from './import-rendezvous.js';
+import type { ExportConnection, ExporterCredentials, ImportRendezvous, LinkTransport } from './link-transport.js';
+import { resolveTransportSettings, type LinkTransportOptions } from './transport-settings.js';
+
+export type { LinkTransportOptions } from './transport-settings.js';
+
+/** Validates the options (throws RangeError/TypeError/IceServerConfigError) and returns the transport. */
+export function createLinkTransport(options: LinkTransportOptions): LinkTransport {
+  const settings = resolveTransportSettings(options);
+  return {
+    startImport: (): Promise<ImportRendezvous> => openImportRendezvous(settings),
+    startExport: (token: AuthToken, credentials: ExporterCredentials): ExportConnection => openExportConnection(settings, token, credentials),
+  };
+}
+
+/**
+ * Releases libdatachannel's threads and sockets (node-datachannel's cleanup()). Call it when the process is about
+ * to exit, after every rendezvous/connection was closed: without it Node does not exit. Any peer connection
+ * still open is torn down. Calling it again is harmless, and a transport may still be used afterwards
+ * (libdatachannel initialises itself again).
+ */
+export function shutdownTransport(): void {
+  nodeDataChannel.cleanup();
+}

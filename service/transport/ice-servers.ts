@@ -1,0 +1,69 @@
+// STUN/TURN server settings, validated once at start-up and turned into node-datachannel's IceServer objects
+// (objects, not URL strings, so credentials holding ':' or '@' survive).
+
+import type { IceServer, RelayType } from 'node-datachannel';
+
+/**
+ * Either a URL — `stun:host[:port]`, `turn:[user:pass@]host[:port][?transport=udp|tcp]`,
+ * `turns:[user:pass@]host[:port]` (user/pass percent-encoded; IPv6 hosts in brackets) — or the standard
+ * RTCIceServer shape `{ urls, username, credential }` whose credentials apply to every TURN url.
+ */
+export type IceServerSpec = string | { readonly urls: string | readonly string[]; readonly username?: string; readonly credential?: string };
+
+export class IceServerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IceServerConfigError';
+  }
+}
+
+const URL_SHAPE = /^(stun|turn|turns):(?:([^@]*)@)?(\[[0-9A-Fa-f:.]+\]|[^:?@/[\]]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/;
+
+function decode(part: string, url: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new IceServerConfigError(`bad percent-encoding in ICE server URL ${redact(url)}`);
+  }
+}
+
+/** For error messages: never repeat a password. */
+function redact(url: string): string {
+  return url.replace(/:[^:@]*@/, ':***@');
+}
+
+function parseUrl(url: string, username?: string, credential?: string): IceServer {
+  const match = URL_SHAPE.exec(url);
+  if (match === null) throw new IceServerConfigError(`unsupported ICE server URL ${redact(url)}`);
+  const [, scheme, userInfo, rawHost, rawPort, transport] = match as unknown as [string, string, string | undefined, string, string | undefined, string | undefined];
+  const hostname = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
+  const port = rawPort === undefined ? (scheme === 'turns' ? 5349 : 3478) : Number(rawPort);
+  if (port < 1 || port > 65535) throw new IceServerConfigError(`bad port in ICE server URL ${redact(url)}`);
+  if (scheme === 'stun') {
+    if (userInfo !== undefined || transport !== undefined) throw new IceServerConfigError(`a STUN URL takes no credentials nor transport: ${redact(url)}`);
+    return { hostname, port };
+  }
+  let user = username;
+  let pass = credential;
+  if (userInfo !== undefined) {
+    const colon = userInfo.indexOf(':');
+    if (colon < 0) throw new IceServerConfigError(`a TURN URL's credentials are user:pass@ (${redact(url)})`);
+    user = decode(userInfo.slice(0, colon), url);
+    pass = decode(userInfo.slice(colon + 1), url);
+  }
+  if (!user || pass === undefined) throw new IceServerConfigError(`a TURN server needs a username and a password: ${redact(url)}`);
+  let relayType: RelayType = transport === 'tcp' ? 'TurnTcp' : 'TurnUdp';
+  if (scheme === 'turns') {
+    if (transport === 'udp') throw new IceServerConfigError(`turns: runs over TCP: ${redact(url)}`);
+    relayType = 'TurnTls';
+  }
+  return { hostname, port, username: user, password: pass, relayType };
+}
+
+export function parseIceServers(specs: readonly IceServerSpec[]): IceServer[] {
+  return specs.flatMap((spec) => {
+    if (typeof spec === 'string') return [parseUrl(spec)];
+    const urls = typeof spec.urls === 'string' ? [spec.urls] : spec.urls;
+    return urls.map((url) => parseUrl(url, spec.username, spec.credential));
+  });
+}

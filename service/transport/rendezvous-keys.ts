@@ -1,0 +1,33 @@
+// Where each signaling value lives on the DHT: 40-hex keys derived from the importer's temporary id.
+// Derived (not the id itself) so the id, and the code bound to it, never appear as a DHT key.
+
+import { createHash } from 'node:crypto';
+
+const HEX40 = /^[0-9a-f]{40}$/;
+
+function derive(label: string, ...parts: string[]): string {
+  return createHash('sha1').update(`jami-linkd/v1/${label}/${parts.join('/')}`).digest('hex');
+}
+
+function checkId(id: string): void {
+  if (!HEX40.test(id)) throw new Error('a temporary identity id is 40 lowercase hex digits');
+}
+
+/** The importer's public identity record, and later its tombstone. */
+export function identityKey(importerId: string): string {
+  checkId(importerId);
+  return derive('identity', importerId);
+}
+
+/** Where exporters put their sealed offers. */
+export function inboxKey(importerId: string): string {
+  checkId(importerId);
+  return derive('inbox', importerId);
+}
+
+/** Where the importer puts its sealed reply to one offer; the session id is known only to both ends. */
+export function replyKey(importerId: string, sessionId: string): string {
+  checkId(importerId);
+  if (!/^[0-9a-f]{32}$/.test(sessionId)) throw new Error('a session id is 32 lowercase hex digits');
+  return derive('reply', importerId, sessionId);
+}

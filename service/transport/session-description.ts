@@ -1,0 +1,62 @@
+// What the transport reads from an SDP: the DTLS certificate fingerprint the signatures vouch for.
+
+export interface DtlsFingerprint {
+  /** Lowercase hash name, e.g. "sha-256". */
+  readonly algorithm: string;
+  /** Uppercase colon-separated hex, e.g. "AB:CD:...". */
+  readonly value: string;
+}
+
+const FINGERPRINT_LINE = /^a=fingerprint:(\S+) ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+)\s*$/;
+
+/** The one fingerprint of the SDP; undefined if none, or if its lines disagree. */
+export function dtlsFingerprintOf(sdp: string): DtlsFingerprint | undefined {
+  let found: DtlsFingerprint | undefined;
+  for (const line of sdp.split(/\r?\n/)) {
+    const match = FINGERPRINT_LINE.exec(line);
+    if (match === null) continue;
+    const next = { algorithm: match[1]!.toLowerCase(), value: match[2]!.toUpperCase() };
+    if (found !== undefined && (found.algorithm !== next.algorithm || found.value !== next.value)) return undefined;
+    found = next;
+  }
+  return found;
+}
+
+export function sameFingerprint(a: DtlsFingerprint, b: { algorithm: string; value: string }): boolean {
+  return a.algorithm === b.algorithm.toLowerCase() && a.value === b.value.toUpperCase();
+}
+
+export interface RemoteCandidate {
+  /** "candidate:..." as in the SDP, without "a=". */
+  readonly candidate: string;
+  readonly mid: string;
+}
+
+const CANDIDATE_LINE = /^a=(candidate:.*?)\s*$/;
+const MID_LINE = /^a=mid:(\S+)\s*$/;
+
+/** The ICE candidates of an SDP with the mid of their media section (default "0"). */
+export function candidatesOf(sdp: string): RemoteCandidate[] {
+  const found: RemoteCandidate[] = [];
+  let mid = '0';
+  let pending: string[] = [];
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      found.push(...pending.map((candidate) => ({ candidate, mid })));
+      pending = [];
+      mid = '0';
+    }
+    const midMatch = MID_LINE.exec(line);
+    if (midMatch !== null) mid = midMatch[1]!;
+    const candidateMatch = CANDIDATE_LINE.exec(line);
+    if (candidateMatch !== null) pending.push(candidateMatch[1]!);
+  }
+  found.push(...pending.map((candidate) => ({ candidate, mid })));
+  return found;
+}
+
+/** The SDP without its ICE candidates nor end-of-candidates: the ICE agent gets credentials but nobody to check. */
+export function withoutCandidates(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  return sdp.split(/\r?\n/).filter((line) => !line.startsWith('a=candidate:') && !line.startsWith('a=end-of-candidates')).join(eol);
+}

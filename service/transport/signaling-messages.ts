@@ -1,0 +1,151 @@
+// The signed messages exchanged through the DHT before WebRTC connects (inside sealed envelopes):
+// the exporter's offer and the importer's reply (answer or refusal). Pure encode/validate, no I/O.
+
+import { createHash } from 'node:crypto';
+
+export const MAX_SIGNALING_VALUE_BYTES = 64 * 1024;
+const MAX_SDP_LENGTH = 16 * 1024;
+const MAX_CHAIN_LENGTH = 32 * 1024;
+const HEX40 = /^[0-9a-f]{40}$/;
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const CODE6 = /^[0-9]{6}$/;
+const RAW_KEY_B64URL = /^[A-Za-z0-9_-]{43}$/;
+
+/** Exporter -> importer, signed by the device key (RSA), sealed to the importer's X25519 key. */
+export interface OfferBody {
+  readonly t: 'offer';
+  readonly v: 1;
+  /** The importer's id (the token's 40 hex): binds the offer to this rendezvous. */
+  readonly to: string;
+  /** 16 random bytes, hex: names this attempt (reply key, replay detection). */
+  readonly session: string;
+  /** The token's 6 digits. */
+  readonly code: string;
+  /** The exporter's X25519 public key (raw, base64url) the reply is sealed to. */
+  readonly replyTo: string;
+  /** Full SDP offer (ICE candidates + DTLS fingerprint). */
+  readonly sdp: string;
+  /** Device -> account [-> CA] certificates, PEM. */
+  readonly chain: string;
+  readonly ts: number;
+}
+
+/**
+ * Exporter -> importer, signed by the device key, sealed like the offer: "I applied your answer, start your ICE
+ * checks now". Until then the importer holds back the offer's candidates (see PROTOCOL.md).
+ */
+export interface ReadyBody {
+  readonly t: 'ready';
+  readonly v: 1;
+  readonly to: string;
+  readonly session: string;
+  /** SHA-256 (hex) of the signed answer body applied. */
+  readonly answer: string;
+  readonly ts: number;
+}
+
+export type RefusalReason = 'bad_code' | 'bad_certificate' | 'bad_offer' | 'in_use' | 'closed';
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['bad_code', 'bad_certificate', 'bad_offer', 'in_use', 'closed'];
+
+interface ReplyCommon {
+  readonly v: 1;
+  /** The importer's id. */
+  readonly from: string;
+  readonly session: string;
+  /** SHA-256 (hex) of the signed offer body this replies to. */
+  readonly offer: string;
+  readonly ts: number;
+}
+
+/** Importer -> exporter, signed by the temporary Ed25519 key, sealed to the offer's replyTo. */
+export interface AnswerBody extends ReplyCommon {
+  readonly t: 'answer';
+  readonly sdp: string;
+}
+
+export interface RefusalBody extends ReplyCommon {
+  readonly t: 'refused';
+  readonly reason: RefusalReason;
+}
+
+export type ReplyBody = AnswerBody | RefusalBody;
+
+/** The plaintext inside a sealed value: the body text exactly as signed, and the signature. */
+export interface SignedMessage {
+  readonly bodyText: string;
+  readonly signature: Buffer;
+}
+
+export function encodeSignedMessage(message: SignedMessage): Buffer {
+  return Buffer.from(JSON.stringify({ body: message.bodyText, sig: message.signature.toString('base64') }), 'utf8');
+}
+
+export function decodeSignedMessage(plaintext: Buffer): SignedMessage | undefined {
+  const parsed = parseJsonObject(plaintext.toString('utf8'));
+  if (parsed === undefined || typeof parsed.body !== 'string' || typeof parsed.sig !== 'string') return undefined;
+  if (Object.keys(parsed).length !== 2 || !/^[A-Za-z0-9+/]+={0,2}$/.test(parsed.sig)) return undefined;
+  return { bodyText: parsed.body, signature: Buffer.from(parsed.sig, 'base64') };
+}
+
+/** What a reply quotes to prove it answers exactly that offer (and 'ready', exactly that answer). */
+export function offerDigest(bodyText: string): string {
+  return createHash('sha256').update(bodyText, 'utf8').digest('hex');
+}
+
+export function parseOfferBody(text: string): OfferBody | undefined {
+  const o = parseJsonObject(text);
+  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'code', 'replyTo', 'sdp', 'chain', 'ts'])) return undefined;
+  if (o.t !== 'offer' || o.v !== 1) return undefined;
+  if (!matches(o.to, HEX40) || !matches(o.session, HEX32) || !matches(o.code, CODE6) || !matches(o.replyTo, RAW_KEY_B64URL)) return undefined;
+  if (!isBoundedString(o.sdp, MAX_SDP_LENGTH) || !isBoundedString(o.chain, MAX_CHAIN_LENGTH) || !isTimestamp(o.ts)) return undefined;
+  return o as unknown as OfferBody;
+}
+
+export function parseReadyBody(text: string): ReadyBody | undefined {
+  const o = parseJsonObject(text);
+  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'answer', 'ts'])) return undefined;
+  if (o.t !== 'ready' || o.v !== 1) return undefined;
+  if (!matches(o.to, HEX40) || !matches(o.session, HEX32) || !matches(o.answer, HEX64) || !isTimestamp(o.ts)) return undefined;
+  return o as unknown as ReadyBody;
+}
+
+export function parseReplyBody(text: string): ReplyBody | undefined {
+  const o = parseJsonObject(text);
+  if (o === undefined || o.v !== 1) return undefined;
+  if (!matches(o.from, HEX40) || !matches(o.session, HEX32) || !matches(o.offer, HEX64) || !isTimestamp(o.ts)) return undefined;
+  if (o.t === 'answer' && hasExactly(o, ['t', 'v', 'from', 'session', 'offer', 'sdp', 'ts']) && isBoundedString(o.sdp, MAX_SDP_LENGTH)) {
+    return o as unknown as AnswerBody;
+  }
+  if (o.t === 'refused' && hasExactly(o, ['t', 'v', 'from', 'session', 'offer', 'reason', 'ts'])
+    && REFUSAL_REASONS.includes(o.reason as RefusalReason)) {
+    return o as unknown as RefusalBody;
+  }
+  return undefined;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasExactly(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  const present = Object.keys(o);
+  return present.length === keys.length && keys.every((key) => Object.hasOwn(o, key));
+}
+
+function matches(value: unknown, pattern: RegExp): boolean {
+  return typeof value === 'string' && pattern.test(value);
+}
+
+function isBoundedString(value: unknown, max: number): boolean {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}
+
+function isTimestamp(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}

@@ -1,0 +1,96 @@
+// The transport's options, validated once at the edge and completed with defaults.
+
+import pino, { type Logger } from 'pino';
+import { verifyAccountChain, type AccountChainVerifier } from './certificate-chain.js';
+import type { FramedChannelOptions } from './framed-channel.js';
+import { parseIceServers, type IceServerSpec } from './ice-servers.js';
+import type { SignalingBus } from './link-transport.js';
+import type { PeerLinkOptions } from './peer-link.js';
+import { systemClock, type TransportClock } from './transport-clock.js';
+
+export interface LinkTransportOptions {
+  /** The DHT (or the in-memory bus in tests). */
+  readonly signaling: SignalingBus;
+  /** STUN/TURN servers; none => host candidates only (enough on one machine or LAN). */
+  readonly iceServers?: readonly IceServerSpec[];
+  /** Local address ICE binds to (e.g. "127.0.0.1" to link over loopback); default: all interfaces. */
+  readonly bindAddress?: string;
+  readonly portRange?: { readonly begin: number; readonly end: number };
+  /** 'relay' forces TURN. */
+  readonly iceTransportPolicy?: 'all' | 'relay';
+  readonly logger?: Logger;
+  /** Replaces the Node crypto verification of the exporter's certificate chain. */
+  readonly verifyAccountChain?: AccountChainVerifier;
+  readonly clock?: TransportClock;
+  /** Export side: from the token to the importer's answer (default 30 s) => 'network'. */
+  readonly signalingTimeoutMs?: number;
+  /** Either side: from answer to open data channel (default 20 s) => 'network'. */
+  readonly connectTimeoutMs?: number;
+  /** close(): how long to wait for the peer's acknowledgement (default 5 s). */
+  readonly closeTimeoutMs?: number;
+  /** Data channel heartbeat period (default 5 s) and silence that ends the link (default 20 s). */
+  readonly heartbeatMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** Import side: refused offers (wrong code, bad certificate) before it gives up (default 3). */
+  readonly maxFailedAttempts?: number;
+  /** Largest archive accepted (default 256 MiB). */
+  readonly maxArchiveBytes?: number;
+}
+
+export interface TransportSettings {
+  readonly signaling: SignalingBus;
+  readonly logger: Logger;
+  readonly clock: TransportClock;
+  readonly verifyAccountChain: AccountChainVerifier;
+  readonly peer: PeerLinkOptions;
+  readonly channel: FramedChannelOptions;
+  readonly signalingTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxFailedAttempts: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
+  }
+  return value;
+}
+
+export function resolveTransportSettings(options: LinkTransportOptions): TransportSettings {
+  if (options.signaling === undefined || options.signaling === null) throw new TypeError('a signaling bus is required');
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'transport' });
+  const clock = options.clock ?? systemClock;
+  if (options.portRange !== undefined) {
+    const { begin, end } = options.portRange;
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 1 || end > 65535 || begin > end) {
+      throw new RangeError('portRange must be 1 <= begin <= end <= 65535');
+    }
+  }
+  const maxFailedAttempts = positive('maxFailedAttempts', options.maxFailedAttempts, 3);
+  if (!Number.isInteger(maxFailedAttempts)) throw new RangeError('maxFailedAttempts must be an integer');
+  return {
+    signaling: options.signaling,
+    logger,
+    clock,
+    verifyAccountChain: options.verifyAccountChain ?? verifyAccountChain,
+    peer: {
+      iceServers: parseIceServers(options.iceServers ?? []),
+      ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
+      ...(options.portRange !== undefined ? { portRange: options.portRange } : {}),
+      ...(options.iceTransportPolicy !== undefined ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
+      logger,
+    },
+    channel: {
+      logger,
+      clock,
+      heartbeatMs: positive('heartbeatMs', options.heartbeatMs, 5_000, true),
+      idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 20_000, true),
+      closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 5_000),
+      maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, 256 * 1024 * 1024, true),
+    },
+    signalingTimeoutMs: positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 20_000),
+    maxFailedAttempts,
+  };
+}

@@ -1,0 +1,186 @@
+// Helpers for transport tests: waiting for events with deadlines, capturing logs, counting timers,
+// and linking an importer and an exporter over loopback through the in-memory DHT.
+
+import { readdirSync } from 'node:fs';
+import type { EventEmitter } from 'node:events';
+import pino, { type Logger } from 'pino';
+import { createLinkTransport, type LinkTransportOptions } from '../../../service/transport/create-link-transport.js';
+import type {
+  AccountProof,
+  ExportConnection,
+  ImportRendezvous,
+  LinkTransport,
+  PeerChannel,
+} from '../../../service/transport/link-transport.js';
+import { systemClock, type TransportClock } from '../../../service/transport/transport-clock.js';
+import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
+import { sharedAccount, type AccountFixture } from './certificate-fixtures.js';
+
+/** The first argument of the next `event`; rejects after timeoutMs, or when `failOn` fires first. */
+export function nextEvent<T = unknown>(emitter: EventEmitter, event: string, timeoutMs = 10_000, failOn?: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onEvent = (value: T) => {
+      cleanup();
+      resolve(value);
+    };
+    const onFail = (value: unknown) => {
+      cleanup();
+      reject(new Error(`'${failOn}' (${String(value)}) came before '${event}'`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no '${event}' within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      emitter.off(event, onEvent);
+      if (failOn !== undefined) emitter.off(failOn, onFail);
+    };
+    emitter.on(event, onEvent);
+    if (failOn !== undefined) emitter.on(failOn, onFail);
+  });
+}
+
+/** Polls a condition until it holds (for things that have no event, like file descriptors closing). */
+export async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not ${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Records every event an emitter emits (to assert "never twice", "nothing after close"). */
+export function recordEvents(emitter: EventEmitter, events: readonly string[]): { name: string; value: unknown }[] {
+  const seen: { name: string; value: unknown }[] = [];
+  for (const name of events) emitter.on(name, (value: unknown) => seen.push({ name, value }));
+  return seen;
+}
+
+export function openFileDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** A pino logger whose JSON lines the test can read and wait for. */
+export class LogProbe {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly raw: string[] = [];
+  private waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
+  readonly logger: Logger = pino({ level: 'debug' }, {
+    write: (text: string) => {
+      if (process.env.TRANSPORT_TEST_LOGS) process.stderr.write(text);
+      this.raw.push(text);
+      const line = JSON.parse(text) as Record<string, unknown>;
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((waiter) => {
+        if (!waiter.predicate(line)) return true;
+        waiter.resolve();
+        return false;
+      });
+    },
+  });
+
+  /** Resolves when a line with this message is (or was) logged. */
+  waitForMessage(message: string, timeoutMs = 10_000): Promise<void> {
+    const predicate = (line: Record<string, unknown>) => line.msg === message;
+    if (this.lines.some(predicate)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no log "${message}" within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ predicate, resolve: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
+
+  count(message: string): number {
+    return this.lines.filter((line) => line.msg === message).length;
+  }
+
+  text(): string {
+    return this.raw.join('');
+  }
+}
+
+/** The system clock, counting the timers the transport has pending. */
+export class CountingClock implements TransportClock {
+  private readonly pending = new Set<unknown>();
+
+  get activeTimers(): number {
+    return this.pending.size;
+  }
+
+  now(): number {
+    return systemClock.now();
+  }
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const handle = systemClock.setTimeout(() => {
+      this.pending.delete(handle);
+      callback();
+    }, ms);
+    this.pending.add(handle);
+    return handle;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle);
+    systemClock.clearTimeout(handle);
+  }
+}
+
+export interface TestTransport {
+  readonly network: MemorySignalingNetwork;
+  readonly transport: LinkTransport;
+  readonly clock: CountingClock;
+  readonly log: LogProbe;
+}
+
+/** A transport on its own node of `network`, ICE bound to loopback, no ICE server. */
+export function loopbackTransport(network: MemorySignalingNetwork, options: Partial<LinkTransportOptions> = {}): TestTransport {
+  const clock = new CountingClock();
+  const log = new LogProbe();
+  const transport = createLinkTransport({ signaling: network.node(), bindAddress: '127.0.0.1', clock, logger: log.logger, ...options });
+  return { network, transport, clock, log };
+}
+
+export interface EstablishedLink {
+  readonly importer: ImportRendezvous;
+  readonly exporter: ExportConnection;
+  readonly importChannel: PeerChannel;
+  readonly exportChannel: PeerChannel;
+  readonly proof: AccountProof;
+  readonly account: AccountFixture;
+  readonly importSide: TestTransport;
+  readonly exportSide: TestTransport;
+  readonly connectMs: number;
+}
+
+/** Starts an import, exports to its token, and waits for both data channels. */
+export async function establishLink(
+  network = new MemorySignalingNetwork(),
+  importOptions: Partial<LinkTransportOptions> = {},
+  exportOptions: Partial<LinkTransportOptions> = {},
+): Promise<EstablishedLink> {
+  const account = sharedAccount();
+  const importSide = loopbackTransport(network, importOptions);
+  const exportSide = loopbackTransport(network, exportOptions);
+  const importer = await importSide.transport.startImport();
+  const started = performance.now();
+  const proofReceived = nextEvent<AccountProof>(importer, 'peer', 10_000, 'failed');
+  const importChannelOpen = nextEvent<PeerChannel>(importer, 'channel', 10_000, 'failed');
+  const exporter = exportSide.transport.startExport(importer.token, {
+    certificateChainPem: account.chainPem,
+    devicePrivateKeyPem: account.devicePrivateKeyPem,
+  });
+  const [proof, importChannel, exportChannel] = await Promise.all([
+    proofReceived,
+    importChannelOpen,
+    nextEvent<PeerChannel>(exporter, 'channel', 10_000, 'failed'),
+  ]);
+  const connectMs = performance.now() - started;
+  return { importer, exporter, importChannel, exportChannel, proof, account, importSide, exportSide, connectMs };
+}
+
+/** Closes everything of a link (owner teardown). */
+export function closeLink(link: EstablishedLink): void {
+  link.exporter.close();
+  link.importer.close();
+}

@@ -1,0 +1,174 @@
+// Specification of the happy path and the connection-level failures of the link transport (real WebRTC on loopback).
+
+import assert from 'node:assert/strict';
+import { formatAuthToken, parseAuthToken } from '../../../service/linking/auth-token.js';
+import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
+import type { ControlMessage, LinkFailure, PeerChannel } from '../../../service/transport/link-transport.js';
+import { identityKey } from '../../../service/transport/rendezvous-keys.js';
+import { parseIdentityValue } from '../../../service/transport/temporary-identity.js';
+import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
+import { sharedAccount } from './certificate-fixtures.js';
+import { closeLink, establishLink, loopbackTransport, nextEvent, recordEvents } from './link-fixtures.js';
+
+after(() => shutdownTransport());
+
+describe('link transport: linking two devices', function () {
+  this.timeout(30_000);
+  before(() => sharedAccount());
+
+  it('shows a well-formed token whose identity is already on the DHT when startImport resolves', async () => {
+    const network = new MemorySignalingNetwork();
+    const { transport } = loopbackTransport(network);
+    const importer = await transport.startImport();
+    try {
+      const text = formatAuthToken(importer.token);
+      assert.equal(text.length, 59);
+      assert.deepEqual(parseAuthToken(text), importer.token);
+      const values = network.snapshot().get(identityKey(importer.token.peerId)) ?? [];
+      assert.ok(values.some((value) => parseIdentityValue(value, importer.token.peerId) !== undefined));
+    } finally {
+      importer.close();
+    }
+  });
+
+  it('gives both sides an open channel whose peerAddress is the 127.0.0.1:port of the other side, and the importer the account proof', async () => {
+    const link = await establishLink();
+    try {
+      assert.equal(link.proof.accountId, link.account.accountIdByOpenssl);
+      assert.equal(link.proof.deviceId, link.account.deviceIdByOpenssl);
+      for (const channel of [link.importChannel, link.exportChannel]) {
+        const match = /^127\.0\.0\.1:(\d+)$/.exec(channel.peerAddress);
+        assert.ok(match, `peerAddress ${channel.peerAddress}`);
+        assert.ok(Number(match[1]) > 0 && Number(match[1]) < 65536);
+      }
+      assert.notEqual(link.importChannel.peerAddress, link.exportChannel.peerAddress);
+      console.log(`      connect time (token entered -> both channels open): ${link.connectMs.toFixed(1)} ms`);
+    } finally {
+      closeLink(link);
+    }
+  });
+
+  it('carries control messages both ways, in order, exactly as sent', async () => {
+    const link = await establishLink();
+    try {
+      const toImporter: ControlMessage[] = [{ t: 'auth', scheme: 'password' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'abort', error: 'canceled' }];
+      const toExporter: ControlMessage[] = [{ t: 'password', password: 'pässwörd "quoted" \u{1F511}' }, { t: 'stored' }];
+      const received = (channel: PeerChannel, count: number) => new Promise<ControlMessage[]>((resolve) => {
+        const messages: ControlMessage[] = [];
+        channel.on('message', (message: ControlMessage) => {
+          messages.push(message);
+          if (messages.length === count) resolve(messages);
+        });
+      });
+      const atImporter = received(link.importChannel, toImporter.length);
+      const atExporter = received(link.exportChannel, toExporter.length);
+      for (const message of toImporter) link.exportChannel.send(message);
+      for (const message of toExporter) link.importChannel.send(message);
+      assert.deepEqual(await atImporter, toImporter);
+      assert.deepEqual(await atExporter, toExporter);
+    } finally {
+      closeLink(link);
+    }
+  });
+
+  it('refuses to send something that is not a control message', async () => {
+    const link = await establishLink();
+    try {
+      assert.throws(() => link.exportChannel.send({ t: 'archive' } as unknown as ControlMessage), TypeError);
+      assert.throws(() => link.exportChannel.send({ t: 'auth', scheme: 'maybe' } as unknown as ControlMessage), TypeError);
+    } finally {
+      closeLink(link);
+    }
+  });
+
+  it('closes gracefully: close() resolves on both sides after the peer acknowledged, and only the passive side hears closed/network', async () => {
+    const link = await establishLink();
+    const importEvents = recordEvents(link.importChannel, ['closed']);
+    const exportEvents = recordEvents(link.exportChannel, ['closed']);
+    const importClosed = nextEvent<LinkFailure>(link.importChannel, 'closed');
+    link.exportChannel.send({ t: 'stored' });
+    await link.exportChannel.close();
+    assert.equal(await importClosed, 'network');
+    await link.importChannel.close();
+    closeLink(link);
+    assert.deepEqual(importEvents.map((event) => event.value), ['network']);
+    assert.deepEqual(exportEvents, []);
+  });
+
+  it('ends the survivor with closed/network when the other side vanishes (its peer connection closed abruptly)', async () => {
+    for (const vanishing of ['exporter', 'importer'] as const) {
+      const link = await establishLink();
+      const survivor = vanishing === 'exporter' ? link.importChannel : link.exportChannel;
+      const events = recordEvents(survivor, ['closed']);
+      const closed = nextEvent<LinkFailure>(survivor, 'closed', 10_000);
+      if (vanishing === 'exporter') link.exporter.close();
+      else link.importer.close();
+      assert.equal(await closed, 'network');
+      await survivor.close();
+      closeLink(link);
+      assert.equal(events.length, 1, 'closed is emitted once');
+    }
+  });
+
+  it('fails the exporter with network when nobody answers before the signaling time-out', async () => {
+    const network = new MemorySignalingNetwork();
+    const { transport, clock } = loopbackTransport(network, { signalingTimeoutMs: 300 });
+    const account = sharedAccount();
+    const started = Date.now();
+    const exporter = transport.startExport(parseAuthToken(`jami-auth://${'ab'.repeat(20)}/123456`), {
+      certificateChainPem: account.chainPem,
+      devicePrivateKeyPem: account.devicePrivateKeyPem,
+    });
+    const events = recordEvents(exporter, ['failed', 'channel']);
+    assert.equal(await nextEvent(exporter, 'failed', 5_000), 'network');
+    assert.ok(Date.now() - started >= 250);
+    exporter.close();
+    assert.deepEqual(events, [{ name: 'failed', value: 'network' }]);
+    assert.equal(network.activeListeners, 0);
+    assert.equal(clock.activeTimers, 0);
+  });
+
+  it('fails the exporter with network at once when the importer was closed before the token was used', async () => {
+    const network = new MemorySignalingNetwork();
+    const importSide = loopbackTransport(network);
+    const exportSide = loopbackTransport(network);
+    const importer = await importSide.transport.startImport();
+    importer.close();
+    const account = sharedAccount();
+    const exporter = exportSide.transport.startExport(importer.token, { certificateChainPem: account.chainPem, devicePrivateKeyPem: account.devicePrivateKeyPem });
+    assert.equal(await nextEvent(exporter, 'failed', 2_000), 'network');
+    assert.equal(network.activeListeners, 0);
+  });
+
+  it('fails the importer with network when the accepted exporter disappears before the connection opens', async () => {
+    const network = new MemorySignalingNetwork();
+    const importSide = loopbackTransport(network, { connectTimeoutMs: 1_500 });
+    const exportSide = loopbackTransport(network);
+    const importer = await importSide.transport.startImport();
+    const account = sharedAccount();
+    const exporter = exportSide.transport.startExport(importer.token, { certificateChainPem: account.chainPem, devicePrivateKeyPem: account.devicePrivateKeyPem });
+    const exportEvents = recordEvents(exporter, ['failed', 'channel']);
+    importer.once('peer', () => exporter.close());
+    assert.equal(await nextEvent(importer, 'failed', 10_000, 'channel'), 'network');
+    importer.close();
+    assert.deepEqual(exportEvents, []);
+    assert.equal(network.activeListeners, 0);
+    assert.equal(importSide.clock.activeTimers + exportSide.clock.activeTimers, 0);
+  });
+
+  it('fails the accepted exporter with network at once when the importer is closed while it waits for the answer', async () => {
+    const network = new MemorySignalingNetwork();
+    const importSide = loopbackTransport(network);
+    const exportSide = loopbackTransport(network);
+    const importer = await importSide.transport.startImport();
+    const account = sharedAccount();
+    const exporter = exportSide.transport.startExport(importer.token, { certificateChainPem: account.chainPem, devicePrivateKeyPem: account.devicePrivateKeyPem });
+    const importEvents = recordEvents(importer, ['failed', 'channel']);
+    importer.once('peer', () => importer.close());
+    assert.equal(await nextEvent(exporter, 'failed', 5_000, 'channel'), 'network');
+    exporter.close();
+    assert.deepEqual(importEvents, []);
+    assert.equal(network.activeListeners, 0);
+    assert.equal(importSide.clock.activeTimers + exportSide.clock.activeTimers, 0);
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { isControlMessage, parseChannelFrame } from '../../../service/transport/channel-frames.js';
+import { IceServerConfigError, parseIceServers } from '../../../service/transport/ice-servers.js';
+import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/session-description.js';
+import { decodeSignedMessage, encodeSignedMessage, parseOfferBody, parseReplyBody } from '../../../service/transport/signaling-messages.js';
+
+describe('data channel frames', () => {
+  it('accepts exactly the control messages of the contract', () => {
+    for (const message of [{ t: 'auth', scheme: 'none' }, { t: 'password', password: '' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'stored' }, { t: 'abort', error: 'canceled' }]) {
+      assert.ok(isControlMessage(message), JSON.stringify(message));
+    }
+    for (const message of [{ t: 'auth' }, { t: 'stored', x: 1 }, { t: 'abort', error: 'boom' }, { t: 'link.ping' }, { t: 'bad_password', attemptsLeft: -1 }, null, 'stored']) {
+      assert.ok(!isControlMessage(message), JSON.stringify(message));
+    }
+  });
+
+  it('parses transport frames and refuses malformed, unknown or oversized text', () => {
+    assert.deepEqual(parseChannelFrame('{"t":"link.archive","size":3,"sha256":"' + 'a'.repeat(64) + '"}'), { t: 'link.archive', size: 3, sha256: 'a'.repeat(64) });
+    for (const text of ['{', '[]', '{"t":"nope"}', '{"t":"link.archive","size":-1,"sha256":"' + 'a'.repeat(64) + '"}', JSON.stringify({ t: 'password', password: 'x'.repeat(70_000) })]) {
+      assert.equal(parseChannelFrame(text), undefined);
+    }
+  });
+});
+
+describe('signaling messages', () => {
+  const offer = { t: 'offer', v: 1, to: 'a'.repeat(40), session: 'b'.repeat(32), code: '012345', replyTo: 'A'.repeat(43), sdp: 'v=0', chain: 'pem', ts: 1 };
+
+  it('round-trips a signed message and validates offers strictly', () => {
+    const encoded = encodeSignedMessage({ bodyText: JSON.stringify(offer), signature: Buffer.from([1, 2, 3]) });
+    const decoded = decodeSignedMessage(encoded)!;
+    assert.deepEqual(parseOfferBody(decoded.bodyText), offer);
+    assert.deepEqual(decoded.signature, Buffer.from([1, 2, 3]));
+    for (const bad of [{ ...offer, code: '12345' }, { ...offer, to: 'A'.repeat(40) }, { ...offer, extra: 1 }, { ...offer, v: 2 }, { ...offer, sdp: '' }]) {
+      assert.equal(parseOfferBody(JSON.stringify(bad)), undefined, JSON.stringify(bad));
+    }
+  });
+
+  it('validates replies: answers with an SDP, refusals with a known reason', () => {
+    const common = { v: 1, from: 'a'.repeat(40), session: 'b'.repeat(32), offer: 'c'.repeat(64), ts: 2 };
+    assert.ok(parseReplyBody(JSON.stringify({ t: 'answer', ...common, sdp: 'v=0' })));
+    assert.ok(parseReplyBody(JSON.stringify({ t: 'refused', ...common, reason: 'in_use' })));
+    assert.equal(parseReplyBody(JSON.stringify({ t: 'refused', ...common, reason: 'whatever' })), undefined);
+  });
+});
+
+describe('session descriptions', () => {
+  const sdp = ['v=0', 'a=fingerprint:sha-256 ab:cd:EF', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0',
+    'a=candidate:1 1 UDP 2114977791 127.0.0.1 35395 typ host', 'a=end-of-candidates', ''].join('\r\n');
+
+  it('reads the DTLS fingerprint and the candidates with their mid', () => {
+    assert.deepEqual(dtlsFingerprintOf(sdp), { algorithm: 'sha-256', value: 'AB:CD:EF' });
+    assert.equal(dtlsFingerprintOf('v=0\r\n'), undefined);
+    assert.equal(dtlsFingerprintOf(sdp + 'a=fingerprint:sha-256 00:11\r\n'), undefined);
+    assert.deepEqual(candidatesOf(sdp), [{ candidate: 'candidate:1 1 UDP 2114977791 127.0.0.1 35395 typ host', mid: '0' }]);
+    assert.ok(!withoutCandidates(sdp).includes('candidate'));
+    assert.ok(withoutCandidates(sdp).includes('a=fingerprint'));
+  });
+});
+
+describe('ICE server settings', () => {
+  it('accepts STUN, TURN with credentials in the URL or beside it, and TURN over TCP/TLS', () => {
+    assert.deepEqual(parseIceServers([
+      'stun:stun.example.org',
+      'turn:al%40ice:p%3Ass@turn.example.org:3479?transport=tcp',
+      { urls: ['turn:[::1]', 'turns:turn.example.org'], username: 'bob', credential: 's:e@cret' },
+    ]), [
+      { hostname: 'stun.example.org', port: 3478 },
+      { hostname: 'turn.example.org', port: 3479, username: 'al@ice', password: 'p:ss', relayType: 'TurnTcp' },
+      { hostname: '::1', port: 3478, username: 'bob', password: 's:e@cret', relayType: 'TurnUdp' },
+      { hostname: 'turn.example.org', port: 5349, username: 'bob', password: 's:e@cret', relayType: 'TurnTls' },
+    ]);
+  });
+
+  it('refuses TURN without credentials and unknown schemes, without repeating a password', () => {
+    assert.throws(() => parseIceServers(['turn:turn.example.org']), IceServerConfigError);
+    assert.throws(() => parseIceServers(['http://example.org']), IceServerConfigError);
+    assert.throws(() => parseIceServers(['turn:user:hunter2@host:99999']), (error: Error) => !error.message.includes('hunter2'));
+  });
+});
