@@ -19,6 +19,8 @@ export interface DaemonConfig {
   logPretty: boolean;
   /** Whole-operation time-out of a link, ms (Jami: 5 minutes). */
   linkTimeoutMs: number;
+  /** How long a link waiting for its user survives the departure of the client that started it, ms. */
+  abandonTimeoutMs: number;
   /** STUN/TURN URLs for WebRTC; none needed on a LAN or loopback. */
   iceServers: string[];
   /** Local address WebRTC gathers candidates on (default: every interface). */
@@ -49,6 +51,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     logLevel: 'info',
     logPretty: false,
     linkTimeoutMs: DEFAULT_LINK_TIMEOUT_MS,
+    abandonTimeoutMs: 30 * 1000,
     iceServers: [],
     keyBits: 4096,
   };

@@ -14,6 +14,7 @@ import { LinkState } from './linking/link-state.js';
 import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
 import { INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
+import { AbandonedOperations } from './dbus/abandoned-operations.js';
 
 export class NameTakenError extends Error {}
 
@@ -82,6 +83,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     });
     cleanups.push(() => links.shutdown());
 
+    const abandoned = new AbandonedOperations(connection.bus, links, config.abandonTimeoutMs, logger);
+    await abandoned.start();
+    cleanups.push(() => abandoned.stop());
+
     object = new ExportedObject(
       connection.bus,
       OBJECT_PATH,
@@ -90,6 +95,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         accounts,
         links,
         registrationStatus: () => (dht.connected ? 'REGISTERED' : 'TRYING'),
+        operationStarted: (client, operation) => abandoned.started(client, operation),
       }),
       logger,
       callerCheckFor(connection.bus),

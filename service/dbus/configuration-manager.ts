@@ -14,6 +14,8 @@ export interface ConfigurationManagerDeps {
   links: LinkOperations;
   /** Account.registrationStatus of a stored account. */
   registrationStatus(): string;
+  /** Told which client (unique bus name) started a link, to end it if that client leaves mid-way. */
+  operationStarted(client: string, operation: { accountId: string; opId?: number }): void;
 }
 
 const MAX_DETAIL_LENGTH = 4096;
@@ -62,16 +64,17 @@ function archiveError(error: unknown): unknown {
   return new ServiceError(error.problem === 'bad_password' ? DBusErrorName.WrongPassword : DBusErrorName.InvalidArchive, error.message);
 }
 
-export function configurationManager({ accounts, links, registrationStatus }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
+export function configurationManager({ accounts, links, registrationStatus, operationStarted }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
   const string = (value: unknown) => value as string;
   return {
-    async addAccount([details]) {
+    async addAccount([details], caller) {
       const map = details as Details;
       checkDetails(map);
       const common = { alias: map['Account.alias'], deviceName: map['Account.deviceName'] };
       if (map['Account.archiveURL'] === 'jami-auth') {
         const id = accounts.createPending(common);
         links.startImport(id);
+        operationStarted(caller, { accountId: id });
         return id;
       }
       const archivePath = map['Account.archivePath'];
@@ -95,8 +98,10 @@ export function configurationManager({ accounts, links, registrationStatus }: Co
       return links.provideAccountAuthentication(string(accountId), string(credentials), string(scheme));
     },
 
-    addDevice([accountId, uri]) {
-      return links.addDevice(string(accountId), string(uri));
+    addDevice([accountId, uri], caller) {
+      const opId = links.addDevice(string(accountId), string(uri));
+      if (opId > 0) operationStarted(caller, { accountId: string(accountId), opId });
+      return opId;
     },
 
     confirmAddDevice([accountId, opId]) {

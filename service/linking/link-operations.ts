@@ -164,6 +164,17 @@ export class LinkOperations {
     return this.exports.get(accountId)?.cancel() ?? false;
   }
 
+  /**
+   * Whether an operation is still live, and whether it waits for its own user (import: the password;
+   * export: the confirmation). Lets the D-Bus layer end operations whose client left the bus.
+   */
+  operationStatus(accountId: string, opId?: number): 'done' | 'awaiting-user' | 'running' {
+    const session = opId === undefined ? this.imports.get(accountId) : this.exportFor(accountId, opId);
+    if (!session || session.done) return 'done';
+    const waiting = session instanceof ImportSession ? session.state === 'AwaitingPassword' : session.state === 'AwaitingConfirmation';
+    return waiting ? 'awaiting-user' : 'running';
+  }
+
   /** Ends every live operation with its one DONE ('canceled') and waits until all are closed. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
