@@ -53,6 +53,8 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--dht-bind <ipv4>', 'IPv4 address the DHT node binds to (default: all)').env('JAMI_LINKD_DHT_BIND'))
   .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast)'))
   .addOption(new Option('--link-timeout <seconds>', 'time-out of a whole link operation').argParser(integer(1, 86400)).default(300).env('JAMI_LINKD_LINK_TIMEOUT'))
+  .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(20).env('JAMI_LINKD_PEER_TIMEOUT'))
+  .addOption(new Option('--signaling-timeout <seconds>', 'how long the old device waits for the new one to answer through the DHT').argParser(integer(1, 3600)).default(30).env('JAMI_LINKD_SIGNALING_TIMEOUT'))
   .addOption(new Option('--abandon-timeout <seconds>', 'cancel a link waiting for its user this long after the client that started it left the bus').argParser(integer(1, 86400)).default(30).env('JAMI_LINKD_ABANDON_TIMEOUT'))
   .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable (stun:host:port, turn:user:pass@host:port); none by default').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
   .addOption(new Option('--ice-bind <address>', 'local address WebRTC uses for its candidates (default: every interface)').env('JAMI_LINKD_ICE_BIND'))
@@ -85,6 +87,8 @@ const config: DaemonConfig = {
   peerDiscovery: opts.peerDiscovery !== false && process.env.JAMI_LINKD_PEER_DISCOVERY !== '0',
   linkTimeoutMs: opts.linkTimeout * 1000,
   abandonTimeoutMs: opts.abandonTimeout * 1000,
+  peerTimeoutMs: opts.peerTimeout * 1000,
+  signalingTimeoutMs: opts.signalingTimeout * 1000,
   iceServers: opts.iceServer ?? [],
   iceBind: opts.iceBind,
   keyBits: opts.keyBits,

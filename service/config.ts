@@ -23,6 +23,10 @@ export interface DaemonConfig {
   abandonTimeoutMs: number;
   /** STUN/TURN URLs for WebRTC; none needed on a LAN or loopback. */
   iceServers: string[];
+  /** Silence on the data channel that ends a link as lost, ms (heartbeats every quarter of it). */
+  peerTimeoutMs: number;
+  /** Export side: how long to wait for the new device's answer through the DHT, ms. */
+  signalingTimeoutMs: number;
   /** Local address WebRTC gathers candidates on (default: every interface). */
   iceBind?: string;
   /** RSA key size of new keys (Jami uses 4096). */
@@ -52,6 +56,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     logPretty: false,
     linkTimeoutMs: DEFAULT_LINK_TIMEOUT_MS,
     abandonTimeoutMs: 30 * 1000,
+    peerTimeoutMs: 20 * 1000,
+    signalingTimeoutMs: 30 * 1000,
     iceServers: [],
     keyBits: 4096,
   };

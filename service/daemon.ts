@@ -49,7 +49,15 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     });
     cleanups.push(() => dht.stop());
 
-    const transport = createLinkTransport({ signaling: dht, iceServers: config.iceServers, bindAddress: config.iceBind, logger });
+    const transport = createLinkTransport({
+      signaling: dht,
+      iceServers: config.iceServers,
+      bindAddress: config.iceBind,
+      idleTimeoutMs: config.peerTimeoutMs,
+      heartbeatMs: Math.max(250, config.peerTimeoutMs / 4),
+      signalingTimeoutMs: config.signalingTimeoutMs,
+      logger,
+    });
     let object: ExportedObject | undefined;
     const links = new LinkOperations({
       transport,
