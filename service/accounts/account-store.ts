@@ -19,7 +19,15 @@ import {
   writeFileAtomically,
   PRIVATE_DIR_MODE,
 } from './atomic-file.js';
-import { ArchiveError, decodeArchive, encodeArchive, packPlainArchive, unpackPlainArchive, type ArchiveContent } from './archive.js';
+import {
+  ArchiveError,
+  decodeArchive,
+  decryptArchive,
+  encodeArchive,
+  encodeReceivedArchive,
+  unpackPlainArchive,
+  type ArchiveContent,
+} from './archive.js';
 import { accountIdentityOf, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
 
 export interface AccountRecord {
@@ -186,7 +194,8 @@ export class AccountStore extends EventEmitter {
     const content = unpackPlainArchive(plainArchive);
     const deviceKey = await this.deviceKeys.get(id);
     const alias = typeof content['Account.alias'] === 'string' && !pending.alias ? content['Account.alias'] : pending.alias;
-    const record = await this.writeAccount(id, content, { alias, deviceName: pending.deviceName, password, deviceKey });
+    const archive = await encodeReceivedArchive(plainArchive, content, password);
+    const record = await this.writeAccount(id, content, { alias, deviceName: pending.deviceName, password, deviceKey, archive });
     return { jamiId: record.jamiId };
   }
 
@@ -229,7 +238,7 @@ export class AccountStore extends EventEmitter {
     if (!record.archiveHasPassword) return bytes;
     if (!password) return undefined;
     try {
-      return packPlainArchive(await decodeArchive(bytes, password));
+      return await decryptArchive(bytes, password);
     } catch (error) {
       if (error instanceof ArchiveError && error.problem === 'bad_password') return undefined;
       throw error;
@@ -239,7 +248,7 @@ export class AccountStore extends EventEmitter {
   private async writeAccount(
     id: string,
     content: ArchiveContent,
-    opts: { alias: string; deviceName: string; password?: string; deviceKey?: PrivateKey },
+    opts: { alias: string; deviceName: string; password?: string; deviceKey?: PrivateKey; archive?: Buffer },
   ): Promise<AccountRecord> {
     const device = await issueDevice(content, opts.deviceName, this.options.keyBits, opts.deviceKey);
     const record: AccountRecord = {
@@ -252,7 +261,7 @@ export class AccountStore extends EventEmitter {
       archiveHasPassword: !!opts.password,
       enable: true,
     };
-    const archive = await encodeArchive(content, opts.password);
+    const archive = opts.archive ?? (await encodeArchive(content, opts.password));
     await this.serialize(id, async () => {
       const staging = path.join(this.dataDir, `.staging-${id}`);
       await fs.rm(staging, { recursive: true, force: true });

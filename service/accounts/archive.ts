@@ -65,6 +65,32 @@ export async function encodeArchive(content: ArchiveContent, password?: string):
   return aesEncrypt(deflateSync(Buffer.from(JSON.stringify(content), 'utf8')), password);
 }
 
+/**
+ * Re-encodes an archive received in plain form (gzip or zlib JSON) for storage, reusing its compressed
+ * bytes when they already have the needed form: a 50 MB archive is not compressed twice.
+ */
+export async function encodeReceivedArchive(received: Buffer, content: ArchiveContent, password?: string): Promise<Buffer> {
+  const gzip = received[0] === GZIP_MAGIC[0] && received[1] === GZIP_MAGIC[1];
+  if (!password) return gzip ? received : packPlainArchive(content);
+  return aesEncrypt(gzip ? deflateSync(Buffer.from(JSON.stringify(content), 'utf8')) : received, password);
+}
+
+/**
+ * Opens an encrypted archive file's bytes into their plain form (zlib JSON, as inside Jami's encrypted
+ * archives), without parsing the JSON. Throws ArchiveError('bad_password') for a wrong password.
+ */
+export async function decryptArchive(bytes: Buffer, password: string): Promise<Buffer> {
+  let plain: Buffer;
+  try {
+    plain = await aesDecrypt(bytes, password);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EDECRYPT') throw new ArchiveError('bad_password', 'wrong password for this archive');
+    throw new ArchiveError('corrupt', 'the archive could not be decrypted (truncated or not an archive)');
+  }
+  decompress(plain);
+  return plain;
+}
+
 /** Opens archive file bytes. Without a password the bytes must be gzip/zlib; with one they are decrypted first. */
 export async function decodeArchive(bytes: Buffer, password?: string): Promise<ArchiveContent> {
   if (looksLikeText(bytes)) throw new ArchiveError('corrupt', 'the file is plain text, not an account archive');
@@ -74,15 +100,7 @@ export async function decodeArchive(bytes: Buffer, password?: string): Promise<A
     }
     return unpackPlainArchive(bytes);
   }
-  let plain: Buffer;
-  try {
-    plain = await aesDecrypt(bytes, password);
-  } catch (error) {
-    if ((error as { code?: string }).code === 'EDECRYPT') {
-      throw new ArchiveError('bad_password', 'wrong password for this archive');
-    }
-    throw new ArchiveError('corrupt', 'the archive could not be decrypted (truncated or not an archive)');
-  }
+  const plain = await decryptArchive(bytes, password);
   return parseArchiveJson(decompress(plain));
 }
 

@@ -18,6 +18,8 @@ export class TestClient extends EventEmitter {
     readonly iface: dbus.ClientInterface,
   ) {
     super();
+    // Each recorder of a test listens for the whole test file.
+    this.setMaxListeners(0);
     for (const name of ['deviceAuthStateChanged', 'addDeviceStateChanged', 'accountsChanged']) {
       iface.on(name, (...args: unknown[]) => {
         this.signals.push({ name, args });
