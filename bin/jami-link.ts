@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { runAccounts, runCreate, runRemove } from '../client/account-commands.js';
+import { runBackup, runImportFile } from '../client/archive-commands.js';
 import { resultForError, type CommandContext } from '../client/command-context.js';
 import { ExitCode, formatExitCodeTable } from '../client/exit-codes.js';
 import { runExport } from '../client/export-command.js';
@@ -94,11 +95,15 @@ ${formatExitCodeTable()}
 Environment: JAMI_LINKD_BUS, JAMI_LINKD_BUS_NAME (as for jami-linkd),
 NO_COLOR (no colours).
 
+Without the other device: jami-link backup ACCOUNT FILE writes the account to a
+file, jami-link import-file FILE reads it on the new device.
+
 Examples:
   jami-link accounts
   jami-link import --name laptop
   jami-link export Alice jami-auth://3f0c…(40 hex digits)…/123456
-  jami-link --json export Alice --yes < token.txt`,
+  jami-link --json export Alice --yes < token.txt
+  jami-link backup Alice ~/alice.jami && jami-link import-file ~/alice.jami`,
   );
 
 program
@@ -185,6 +190,57 @@ program
   .addHelpText('after', '\nExamples:\n  jami-link remove Alice\n  jami-link remove 8f14e45fceea167a')
   .action((account: string, _options: unknown, command: Command) => run('remove', command, (ctx) => runRemove(account, ctx)));
 
+program
+  .command('import-file')
+  .description('add an account to this device from a Jami archive file (a backup)')
+  .argument('<file>', 'the archive: made by jami-link backup, or exported by Jami')
+  .option('--password-stdin', "read the archive's password from standard input (one line)")
+  .option('--alias <alias>', 'a name for the account (default: the one in the archive)')
+  .option('--name <device>', "this device's name, as the account's other devices will see it")
+  .addHelpText(
+    'after',
+    `
+jami-linkd reads the file (its absolute path is sent) and gives this device a
+new device certificate. If the archive has a password you are asked for it
+here, without echo (3 attempts); without a terminal, pass --password-stdin.
+A wrong password exits with code ${ExitCode.authentication}; a file that is not an archive with ${ExitCode.failure}.
+Prints the new account id and the Jami ID.
+
+Examples:
+  jami-link import-file ~/alice.jami
+  jami-link import-file backup.gz --alias Work --name "office desktop"
+  printf '%s\\n' "$PASSWORD" | jami-link import-file alice.jami --password-stdin
+  jami-link --json import-file ~/alice.jami --password-stdin < password.txt`,
+  )
+  .action((file: string, options: { passwordStdin?: boolean; alias?: string; name?: string }, command: Command) =>
+    run('import-file', command, (ctx) => runImportFile({ file, passwordStdin: options.passwordStdin === true, alias: options.alias, deviceName: options.name }, ctx)),
+  );
+
+program
+  .command('backup')
+  .description("write a backup of an account (its archive) to a file")
+  .argument('<account>', 'account id or alias (see jami-link accounts)')
+  .argument('<file>', 'the file to write (replaced if it exists)')
+  .option('--password-stdin', "read the password from standard input (one line): the account's password, or for an account without one, a password to encrypt the backup with")
+  .addHelpText(
+    'after',
+    `
+jami-linkd writes the file (its absolute path is sent), readable by you only.
+An account with a password needs it: you are asked without echo, or pass
+--password-stdin; the backup is encrypted with it. A wrong password exits
+with code ${ExitCode.authentication}. An account without a password gives an unencrypted
+backup, unless you pass --password-stdin. Restore it with:
+jami-link import-file FILE (on this device or another one).
+
+Examples:
+  jami-link backup Alice ~/alice.jami
+  printf '%s\\n' "$PASSWORD" | jami-link backup Alice alice.jami --password-stdin
+  jami-link --json backup 8f14e45fceea167a /media/usb/work.jami`,
+  )
+  .action((account: string, file: string, options: { passwordStdin?: boolean }, command: Command) =>
+    run('backup', command, (ctx) => runBackup({ account, file, passwordStdin: options.passwordStdin === true }, ctx)),
+  );
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync();
@@ -192,7 +248,7 @@ async function main(): Promise<void> {
     if (error instanceof CommanderError) {
       const code = error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
       if (code !== ExitCode.success && process.argv.includes('--json')) {
-        const command = (['import', 'export', 'accounts', 'create', 'remove'] as const).find((name) => process.argv.includes(name)) ?? 'import';
+        const command = (['import', 'export', 'accounts', 'create', 'remove', 'import-file', 'backup'] as const).find((name) => process.argv.includes(name)) ?? 'import';
         process.stdout.write(`${JSON.stringify(resultLine({ command, exitCode: code, message: error.message, data: { error: 'usage' } }))}\n`);
       }
       process.exit(code);

@@ -30,6 +30,8 @@ export class DaemonCallError extends Error {
     readonly member: string,
     readonly errorName: string,
     message: string,
+    /** The daemon's own one-line message, without the member name. */
+    readonly text: string = message,
   ) {
     super(message);
     this.name = 'DaemonCallError';
@@ -71,6 +73,8 @@ export interface LinkDaemon extends EventEmitter<DaemonClientEvents> {
   cancelAddDevice(accountId: string, opId: number): Promise<boolean>;
   getAccountList(): Promise<string[]>;
   getAccountDetails(accountId: string): Promise<Details>;
+  /** Writes a backup of the account's archive to `destinationPath` (absolute); scheme "" or "password". */
+  exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean>;
   close(): void;
 }
 
@@ -162,6 +166,10 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
     return this.call('getAccountDetails', 's', [accountId]) as Promise<Details>;
   }
 
+  exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean> {
+    return this.call('exportToFile', 'ssss', [accountId, destinationPath, scheme, password]) as Promise<boolean>;
+  }
+
   close(): void {
     this.bus.disconnect();
   }
@@ -177,7 +185,7 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
       if (NOT_RUNNING_ERRORS.has(name)) {
         throw new DaemonNotRunningError(`jami-linkd is not running (${member}: ${text}).\n${START_HINT}`);
       }
-      throw new DaemonCallError(member, name, `${member} failed: ${text}`);
+      throw new DaemonCallError(member, name, `${member} failed: ${text}`, text);
     }
   }
 

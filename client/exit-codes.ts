@@ -11,7 +11,10 @@ export const ExitCode = {
   daemonNotRunning: 3,
   /** The link ended with error "network". */
   network: 4,
-  /** The link ended with error "authentication" (e.g. three wrong passwords), or no password could be read. */
+  /**
+   * The link ended with error "authentication" (e.g. three wrong passwords), a wrong password for an
+   * archive file (import-file) or an account (backup), or no password could be read.
+   */
   authentication: 5,
   /** The link ended with error "timeout". */
   timeout: 6,
@@ -30,7 +33,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [code: number, name: ExitCo
   [ExitCode.usage, 'usage', 'bad arguments, invalid token, unknown or ambiguous account'],
   [ExitCode.daemonNotRunning, 'daemonNotRunning', 'jami-linkd is not running (or no bus)'],
   [ExitCode.network, 'network', 'the link failed: network'],
-  [ExitCode.authentication, 'authentication', 'the link failed: authentication (wrong password x3)'],
+  [ExitCode.authentication, 'authentication', 'wrong password (a link: 3 times; import-file, backup: once)'],
   [ExitCode.timeout, 'timeout', 'the link timed out'],
   [ExitCode.canceled, 'canceled', 'canceled (Ctrl-C, refused, or by the other device)'],
   [ExitCode.busy, 'busy', 'a link is already in progress for this account'],

@@ -17,7 +17,7 @@ export function stateName(state: number): string {
 }
 
 export type Side = 'import' | 'export';
-export type CommandName = 'import' | 'export' | 'accounts' | 'create' | 'remove';
+export type CommandName = 'import' | 'export' | 'accounts' | 'create' | 'remove' | 'import-file' | 'backup';
 
 export interface StateEvent {
   side: Side;

@@ -2,7 +2,7 @@
 // one local dhtnode), driven by two jami-link processes through their standard input and output.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../../client/exit-codes.js';
@@ -321,8 +321,97 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
     }
   });
 
+  it('backs up an account on the old device and imports the file on the new one: same Jami ID, a new device', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-e2e-backup-'));
+    try {
+      const file = path.join(dir, 'plain.jami');
+      const backup = await runJamiLink(['backup', 'Plain', file], oldDevice.address);
+      assert.equal(backup.exit.code, ExitCode.success, backup.run.transcript.join('\n'));
+      assert.match(backup.run.stdout.join('\n'), /Backup of Plain \(id [0-9a-f]+\) written to .*plain\.jami\./);
+      assert.match(backup.run.stdout.join('\n'), /not encrypted/);
+      assert.equal(statSync(file).mode & 0o777, 0o600, 'readable by the user only');
+
+      const imported = await runJamiLink(['import-file', path.relative(process.cwd(), file), '--alias', 'Restored', '--name', 'e2e restore'], newDevice.address);
+      assert.equal(imported.exit.code, ExitCode.success, imported.run.transcript.join('\n'));
+      keepTranscript('backup-plain', backup.run, imported.run);
+      const out = imported.run.stdout.join('\n');
+      assert.match(out, new RegExp(`Jami ID: {4}${plainJamiId}`));
+      const accountId = /Account id: ([0-9a-f]+)/.exec(out)![1];
+      const restored = (await newDeviceAccounts()).find((account) => account.id === accountId);
+      assert.equal(restored?.jamiId, plainJamiId);
+      assert.equal(restored?.alias, 'Restored');
+      assert.equal(restored?.deviceName, 'e2e restore');
+      assert.equal(restored?.hasPassword, false);
+      const original = (await runJamiLink(['--json', 'accounts'], oldDevice.address)).run.json()[0].accounts as Array<Record<string, unknown>>;
+      assert.notEqual(restored?.deviceId, original.find((account) => account.alias === 'Plain')?.deviceId, 'a new device certificate');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('backs up a password account with --password-stdin and imports it with its password (--json on both sides)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-e2e-backup-'));
+    try {
+      const file = path.join(dir, 'guarded.jami');
+      const backup = await runJamiLink(['--json', 'backup', 'Guarded', file, '--password-stdin'], oldDevice.address, `${PASSWORD}\n`);
+      assert.equal(backup.exit.code, ExitCode.success, backup.run.transcript.join('\n'));
+      assert.deepEqual(
+        { ...backup.run.json()[0], accountId: undefined, message: undefined },
+        { event: 'result', command: 'backup', ok: true, exitCode: 0, status: 'success', error: '', accountId: undefined, jamiId: guardedJamiId, file, encrypted: true, message: undefined },
+      );
+      const imported = await runJamiLink(['--json', 'import-file', file, '--password-stdin'], newDevice.address, `${PASSWORD}\n`);
+      assert.equal(imported.exit.code, ExitCode.success, imported.run.transcript.join('\n'));
+      const result = imported.run.json()[0];
+      assert.equal(result.jamiId, guardedJamiId);
+      assert.equal(result.hasPassword, true);
+      assert.equal(result.alias, 'Guarded', 'the alias comes from the archive');
+      assert.ok(!backup.run.transcript.join('\n').includes(PASSWORD) && !imported.run.transcript.join('\n').includes(PASSWORD));
+      assert.equal((await newDeviceAccounts()).find((account) => account.id === result.accountId)?.jamiId, guardedJamiId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a wrong password ends backup and import-file with the authentication exit code; a file that is not an archive fails clearly', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-e2e-backup-'));
+    try {
+      const refused = path.join(dir, 'refused.jami');
+      const wrongBackup = await runJamiLink(['backup', 'Guarded', refused, '--password-stdin'], oldDevice.address, 'not the password\n');
+      assert.equal(wrongBackup.exit.code, ExitCode.authentication, wrongBackup.run.transcript.join('\n'));
+      assert.match(wrongBackup.run.stderr.join('\n'), /wrong password for account Guarded/);
+      assert.ok(!existsSync(refused), 'no file written');
+      const noPassword = await runJamiLink(['backup', 'Guarded', refused], oldDevice.address);
+      assert.equal(noPassword.exit.code, ExitCode.authentication);
+      assert.match(noPassword.run.stderr.join('\n'), /protected by a password: pass --password-stdin/);
+
+      const file = path.join(dir, 'guarded.jami');
+      const backup = await runJamiLink(['backup', 'Guarded', file, '--password-stdin'], oldDevice.address, `${PASSWORD}\n`);
+      assert.equal(backup.exit.code, ExitCode.success, backup.run.transcript.join('\n'));
+      const before = await newDeviceAccounts();
+      const wrong = await runJamiLink(['import-file', file, '--password-stdin'], newDevice.address, 'not the password\n');
+      assert.equal(wrong.exit.code, ExitCode.authentication, wrong.run.transcript.join('\n'));
+      assert.match(wrong.run.stderr.join('\n'), /wrong password for the archive .*guarded\.jami/);
+      keepTranscript('backup-wrong-password', wrong.run);
+      const missing = await runJamiLink(['--json', 'import-file', file], newDevice.address);
+      assert.equal(missing.exit.code, ExitCode.authentication);
+      assert.equal(missing.run.json()[0].error, 'password_needed');
+
+      const text = path.join(dir, 'notes.txt');
+      writeFileSync(text, 'not an archive\n');
+      const invalid = await runJamiLink(['import-file', text], newDevice.address);
+      assert.equal(invalid.exit.code, ExitCode.failure, invalid.run.transcript.join('\n'));
+      assert.match(invalid.run.stderr.join('\n'), /notes\.txt is not a Jami account archive: /);
+      const absent = await runJamiLink(['import-file', path.join(dir, 'absent.jami')], newDevice.address);
+      assert.equal(absent.exit.code, ExitCode.usage);
+      assert.match(absent.run.stderr.join('\n'), /no such file: .*absent\.jami/);
+      assert.deepEqual((await newDeviceAccounts()).map((a) => a.id), before.map((a) => a.id), 'no account added by a failed import');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints help with examples for every command, within 80 columns, with the exit codes', async () => {
-    for (const command of [[], ['import'], ['export'], ['accounts'], ['create'], ['remove']]) {
+    for (const command of [[], ['import'], ['export'], ['accounts'], ['create'], ['remove'], ['import-file'], ['backup']]) {
       const { exit, run } = await runJamiLink([...command, '--help'], newDevice.address);
       assert.equal(exit.code, 0);
       const text = run.stdout.join('\n');

@@ -2,7 +2,7 @@
 // the test answer with signals, as jami-linkd would over D-Bus. No bus, no I/O.
 
 import { EventEmitter } from 'node:events';
-import type { DaemonClientEvents, Details, LinkDaemon } from '../../../client/daemon-client.js';
+import { DaemonCallError, type DaemonClientEvents, type Details, type LinkDaemon } from '../../../client/daemon-client.js';
 
 export type Call = { name: string; args: unknown[] };
 
@@ -14,6 +14,13 @@ export class FakeDaemon extends EventEmitter<DaemonClientEvents> implements Link
   /** Signals emitted inside addAccount, before its reply (as D-Bus may deliver them). */
   signalsBeforeAddAccountReply: Array<[number, Details]> = [];
   closed = false;
+  /**
+   * How addAccount answers a call with Account.archivePath, as jami-linkd would: a D-Bus error
+   * [name, message] (e.g. cx.ring.Ring.Error.WrongPassword) or a new account id.
+   */
+  answerArchive: (details: Details) => [errorName: string, message: string] | string = () => 'file0001';
+  /** What exportToFile returns (jami-linkd: false for a wrong password), or a D-Bus error [name, message]. */
+  answerExport: (accountId: string, path: string, scheme: string, password: string) => boolean | [errorName: string, message: string] = () => true;
   private readonly waiters: Array<{ name: string; resolve: (args: unknown[]) => void }> = [];
   private seen = 0;
 
@@ -41,6 +48,11 @@ export class FakeDaemon extends EventEmitter<DaemonClientEvents> implements Link
 
   async addAccount(details: Details): Promise<string> {
     this.record('addAccount', details);
+    if (details['Account.archivePath'] !== undefined) {
+      const answer = this.answerArchive(details);
+      if (typeof answer !== 'string') throw new DaemonCallError('addAccount', answer[0], `addAccount failed: ${answer[1]}`, answer[1]);
+      return answer;
+    }
     for (const [state, d] of this.signalsBeforeAddAccountReply) this.importState(state, d);
     return this.importId;
   }
@@ -75,6 +87,13 @@ export class FakeDaemon extends EventEmitter<DaemonClientEvents> implements Link
 
   async getAccountDetails(accountId: string): Promise<Details> {
     return this.accounts.get(accountId) ?? {};
+  }
+
+  async exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean> {
+    this.record('exportToFile', accountId, destinationPath, scheme, password);
+    const answer = this.answerExport(accountId, destinationPath, scheme, password);
+    if (typeof answer !== 'boolean') throw new DaemonCallError('exportToFile', answer[0], `exportToFile failed: ${answer[1]}`, answer[1]);
+    return answer;
   }
 
   close(): void {

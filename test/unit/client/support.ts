@@ -25,10 +25,20 @@ export interface TestContext extends CommandContext {
   stdin: PassThrough;
 }
 
-export function testContext(options: { json?: boolean; bus?: string } = {}): TestContext {
+/** Standard input as a terminal: raw mode is recorded, keystrokes are what the test writes. */
+export class FakeTerminalInput extends PassThrough {
+  readonly isTTY = true;
+  readonly rawModes: boolean[] = [];
+  setRawMode(mode: boolean): this {
+    this.rawModes.push(mode);
+    return this;
+  }
+}
+
+export function testContext(options: { json?: boolean; bus?: string; terminal?: boolean } = {}): TestContext {
   const stdout = new Capture();
   const stderr = new Capture();
-  const stdin = new PassThrough();
+  const stdin = options.terminal ? new FakeTerminalInput() : new PassThrough();
   const style = makeStyle(false);
   const json = options.json === true;
   return {
