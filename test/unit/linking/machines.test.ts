@@ -6,40 +6,8 @@ import { EXPORT_MACHINE, EXPORT_STATES, exportStep, type ExportInputName, type E
 import { IMPORT_MACHINE, IMPORT_STATES, importStep, type ImportInputName, type ImportStateName } from '../../../service/linking/import-machine.js';
 import { LinkState, SEED_STATE_NAMES } from '../../../service/linking/link-state.js';
 import { isIgnore, type Row, type StepResult } from '../../../service/linking/transition-table.js';
+import { SEED_CLIENT_DIAGRAM, SEED_DAEMON_DIAGRAM } from '../../support/seed-diagrams.js';
 
-// Verbatim from seed/link-new-device.txt: "Daemon state machine" and "Client state machine".
-const SEED_DAEMON_DIAGRAM = `
-        Import_Init --> Import_TokenAvailable: Generate token
-        Import_TokenAvailable --> Import_Connecting: Peer detected
-        Import_Connecting --> Import_Authenticating: Connection established
-        Import_Authenticating --> Import_InProgress: Auth success
-        Import_InProgress --> Import_Done: Transfer complete
-        Export_Init --> Export_Connecting: Token validated
-        Export_Connecting --> Export_Authenticating: Connection established
-        Export_Authenticating --> Export_InProgress: Auth success
-        Export_InProgress --> Export_Done: Transfer complete
-`;
-const SEED_CLIENT_DIAGRAM = `
-        Import_Init --> Import_TokenAvailable: Token received
-        Import_TokenAvailable --> Import_Connecting: Peer detected
-        Import_Connecting --> Import_Authenticating: Connection established
-        Import_Authenticating --> Import_InProgress: Auth success
-        Import_InProgress --> Import_Done: Transfer complete
-        Import_Authenticating --> Import_Error: Bad password
-        Import_Connecting --> Import_Error: Connection failed
-        Import_InProgress --> Import_Error: Transfer failed
-        Import_Error --> [*]: Reset
-        Import_Done --> [*]: Account ready
-        Export_Init --> Export_Connecting: Token validated
-        Export_Connecting --> Export_Authenticating: Connection established
-        Export_Authenticating --> Export_InProgress: Auth provided
-        Export_InProgress --> Export_Done: Transfer complete
-        Export_Connecting --> Export_Error: Invalid token
-        Export_Authenticating --> Export_Error: Auth failed
-        Export_InProgress --> Export_Error: Transfer failed
-        Export_Error --> [*]: Reset
-        Export_Done --> [*]: Device added
-`;
 
 interface SeedLine {
   text: string;
