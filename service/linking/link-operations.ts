@@ -109,11 +109,11 @@ export class LinkOperations {
       token = parseAuthToken(uri);
     } catch (err) {
       const problem = err instanceof InvalidTokenError ? err.problem : 'unknown';
-      this.log.info({ accountId, problem }, 'addDevice: invalid token');
+      this.log.info({ accountId: loggableId(accountId), problem }, 'addDevice: invalid token');
       return AddDeviceError.INVALID_URI;
     }
     if (!isId(accountId) || this.shuttingDown || !this.accountExists(accountId)) {
-      this.log.info({ accountId }, 'addDevice: unknown account');
+      this.log.info({ accountId: loggableId(accountId) }, 'addDevice: unknown account');
       return AddDeviceError.OTHER;
     }
     if (this.exports.has(accountId) || this.imports.has(accountId)) {
@@ -192,7 +192,7 @@ export class LinkOperations {
     try {
       return this.options.exportAccounts.exists(accountId);
     } catch (err) {
-      this.log.error({ accountId, err: describeError(err) }, 'addDevice: account lookup failed');
+      this.log.error({ accountId: loggableId(accountId), err: describeError(err) }, 'addDevice: account lookup failed');
       return false;
     }
   }
@@ -215,6 +215,11 @@ export class LinkOperations {
       this.log.error({ err: describeError(err) }, 'a link signal listener threw');
     }
   }
+}
+
+/** Client input is logged only when it looks like an account id: no megabyte lines, no pasted tokens. */
+function loggableId(value: string): string {
+  return /^[0-9A-Za-z._-]{1,64}$/.test(value) ? value : '(not an account id)';
 }
 
 function isId(value: unknown): value is string {
