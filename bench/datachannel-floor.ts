@@ -15,10 +15,22 @@ export async function datachannelFloor(bytes: number): Promise<FloorResult> {
   const start = performance.now();
   const offerer = new nodeDataChannel.PeerConnection('floor-offer', { iceServers: [], bindAddress: '127.0.0.1' } as never);
   const answerer = new nodeDataChannel.PeerConnection('floor-answer', { iceServers: [], bindAddress: '127.0.0.1' } as never);
-  offerer.onLocalDescription((sdp, type) => answerer.setRemoteDescription(sdp, type as never));
-  answerer.onLocalDescription((sdp, type) => offerer.setRemoteDescription(sdp, type as never));
-  offerer.onLocalCandidate((candidate, mid) => answerer.addRemoteCandidate(candidate, mid));
-  answerer.onLocalCandidate((candidate, mid) => offerer.addRemoteCandidate(candidate, mid));
+  // Direct trickle signaling; a candidate that overtakes its description waits for it.
+  const wire = (from: nodeDataChannel.PeerConnection, to: nodeDataChannel.PeerConnection) => {
+    let described = false;
+    const early: Array<[string, string]> = [];
+    from.onLocalDescription((sdp, type) => {
+      to.setRemoteDescription(sdp, type as never);
+      described = true;
+      for (const [candidate, mid] of early.splice(0)) to.addRemoteCandidate(candidate, mid);
+    });
+    from.onLocalCandidate((candidate, mid) => {
+      if (described) to.addRemoteCandidate(candidate, mid);
+      else early.push([candidate, mid]);
+    });
+  };
+  wire(offerer, answerer);
+  wire(answerer, offerer);
   const received = new Promise<{ channel: nodeDataChannel.DataChannel; opened: number }>((resolve) => {
     answerer.onDataChannel((channel) => resolve({ channel, opened: performance.now() }));
   });

@@ -55,6 +55,7 @@ export async function benchLink(): Promise<void> {
     for (let i = 0; i < PASSWORD_RUNS; i++) passwordTimes.push(await link(oldDevice, newDevice, guarded, 'bench password'));
     row('link with password (median)', ms(median(passwordTimes)), 'argon2 on both sides');
 
+    await datachannelFloor(1024 * 1024); // warm-up: libdatachannel makes its DTLS certificate once
     const floor = await datachannelFloor(1024 * 1024);
     row('floor: bare node-datachannel connect (1 MB)', ms(floor.connectMs));
     row('ratio link / floor connect', (median(linkTimes) / floor.connectMs).toFixed(1));
