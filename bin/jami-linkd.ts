@@ -2,6 +2,7 @@
 // jami-linkd: the daemon's command line. Parses flags and environment variables, then runs the daemon
 // until SIGTERM/SIGINT.
 
+import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, DEFAULT_BOOTSTRAP, type DaemonConfig } from '../service/config.js';
@@ -12,6 +13,19 @@ import { parseHostPort } from '../service/dht/dht-node.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const STOP_DEADLINE_MS = 5000;
+
+const defaults = defaultConfig();
+const seconds = (ms: number): number => ms / 1000;
+
+/** "1"/"true"/"yes" or "0"/"false"/"no", for boolean environment variables. */
+function envFlag(name: string): boolean | undefined {
+  const value = process.env[name]?.toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  process.stderr.write(`jami-linkd: ${name} must be 1 or 0, not "${process.env[name]}"\n`);
+  process.exit(2);
+}
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').filter(Boolean)];
 
@@ -41,30 +55,30 @@ function bootstrapList(values: string[] | undefined): string[] {
 const program = new Command('jami-linkd')
   .description("Jami's \"link a new device\" as a D-Bus service (cx.ring.Ring.ConfigurationManager).")
   .version(pkg.version, '-V, --version')
-  .addOption(new Option('--bus <bus>', 'session, system, or a D-Bus address').default('session').env('JAMI_LINKD_BUS'))
-  .addOption(new Option('--bus-name <name>', 'bus name to own').default('cx.ring.Ring').env('JAMI_LINKD_BUS_NAME'))
+  .addOption(new Option('--bus <bus>', 'session, system, or a D-Bus address').default(defaults.bus).env('JAMI_LINKD_BUS'))
+  .addOption(new Option('--bus-name <name>', 'bus name to own').default(defaults.busName).env('JAMI_LINKD_BUS_NAME'))
   .addOption(new Option('--data-dir <dir>', 'where accounts are stored (default: $XDG_DATA_HOME/jami-linkd)').env('JAMI_LINKD_DATA_DIR'))
   .addOption(
     new Option('--bootstrap <host:port>', `DHT bootstrap node, repeatable or comma-separated; "none" for none (default: ${DEFAULT_BOOTSTRAP})`)
       .argParser(collect)
       .env('JAMI_LINKD_BOOTSTRAP'),
   )
-  .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any)').argParser(integer(0, 65535)).default(0).env('JAMI_LINKD_DHT_PORT'))
+  .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any)').argParser(integer(0, 65535)).default(defaults.dhtPort).env('JAMI_LINKD_DHT_PORT'))
   .addOption(new Option('--dht-bind <ipv4>', 'IPv4 address the DHT node binds to (default: all)').env('JAMI_LINKD_DHT_BIND'))
-  .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast)'))
-  .addOption(new Option('--link-timeout <seconds>', 'time-out of a whole link operation').argParser(integer(1, 86400)).default(300).env('JAMI_LINKD_LINK_TIMEOUT'))
-  .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(20).env('JAMI_LINKD_PEER_TIMEOUT'))
-  .addOption(new Option('--signaling-timeout <seconds>', 'how long the old device waits for the new one to answer through the DHT').argParser(integer(1, 3600)).default(30).env('JAMI_LINKD_SIGNALING_TIMEOUT'))
-  .addOption(new Option('--abandon-timeout <seconds>', 'cancel a link waiting for its user this long after the client that started it left the bus').argParser(integer(1, 86400)).default(30).env('JAMI_LINKD_ABANDON_TIMEOUT'))
+  .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast; JAMI_LINKD_PEER_DISCOVERY=0)'))
+  .addOption(new Option('--link-timeout <seconds>', 'time-out of a whole link operation').argParser(integer(1, 86400)).default(seconds(defaults.linkTimeoutMs)).env('JAMI_LINKD_LINK_TIMEOUT'))
+  .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(seconds(defaults.peerTimeoutMs)).env('JAMI_LINKD_PEER_TIMEOUT'))
+  .addOption(new Option('--signaling-timeout <seconds>', 'how long the old device waits for the new one to answer through the DHT').argParser(integer(1, 3600)).default(seconds(defaults.signalingTimeoutMs)).env('JAMI_LINKD_SIGNALING_TIMEOUT'))
+  .addOption(new Option('--abandon-timeout <seconds>', 'cancel a link waiting for its user this long after the client that started it left the bus').argParser(integer(1, 86400)).default(seconds(defaults.abandonTimeoutMs)).env('JAMI_LINKD_ABANDON_TIMEOUT'))
   .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable (stun:host:port, turn:user:pass@host:port); none by default').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
   .addOption(new Option('--ice-bind <address>', 'local address WebRTC uses for its candidates (default: every interface)').env('JAMI_LINKD_ICE_BIND'))
-  .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(4096).env('JAMI_LINKD_KEY_BITS'))
-  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('JAMI_LINKD_LOG_LEVEL'))
-  .addOption(new Option('--log-pretty', 'human-readable logs instead of JSON').env('JAMI_LINKD_LOG_PRETTY'))
+  .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(defaults.keyBits).env('JAMI_LINKD_KEY_BITS'))
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaults.logLevel).env('JAMI_LINKD_LOG_LEVEL'))
+  .addOption(new Option('--log-pretty', 'human-readable logs instead of JSON (JAMI_LINKD_LOG_PRETTY=1)'))
   .addHelpText(
     'after',
     `
-Environment: every option has a JAMI_LINKD_* variable (shown above); JAMI_LINKD_PEER_DISCOVERY=0 disables discovery.
+Environment: every option has a JAMI_LINKD_* variable (shown above); booleans take 1 or 0.
 Logs go to standard error. When there is no session bus, a private dbus-daemon is started and its
 address is printed on standard output as DBUS_SESSION_BUS_ADDRESS=...
 
@@ -78,13 +92,13 @@ program.parse();
 const opts = program.opts();
 
 const config: DaemonConfig = {
-  ...defaultConfig(),
+  ...defaults,
   bus: opts.bus,
   busName: opts.busName,
   bootstrap: bootstrapList(opts.bootstrap),
   dhtPort: opts.dhtPort,
   dhtBind: opts.dhtBind,
-  peerDiscovery: opts.peerDiscovery !== false && process.env.JAMI_LINKD_PEER_DISCOVERY !== '0',
+  peerDiscovery: opts.peerDiscovery === false ? false : envFlag('JAMI_LINKD_PEER_DISCOVERY') ?? defaults.peerDiscovery,
   linkTimeoutMs: opts.linkTimeout * 1000,
   abandonTimeoutMs: opts.abandonTimeout * 1000,
   peerTimeoutMs: opts.peerTimeout * 1000,
@@ -93,7 +107,7 @@ const config: DaemonConfig = {
   iceBind: opts.iceBind,
   keyBits: opts.keyBits,
   logLevel: opts.logLevel,
-  logPretty: !!opts.logPretty,
+  logPretty: opts.logPretty === true || (envFlag('JAMI_LINKD_LOG_PRETTY') ?? defaults.logPretty),
 };
 if (opts.dataDir) config.dataDir = opts.dataDir;
 
@@ -119,16 +133,18 @@ async function main(): Promise<void> {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'stopping');
-    const deadline = setTimeout(() => {
+    // Not unref'd: a stop stuck on a dead bus must still end the process, with a failure code.
+    setTimeout(() => {
       logger.error('could not stop within 5 s; exiting');
       process.exit(1);
     }, STOP_DEADLINE_MS);
-    deadline.unref();
-    void running.stop().then(() => process.exit(0), () => process.exit(1));
+    // Losing the bus is a failure (systemd restarts us); a signal is an asked-for stop.
+    void running.stop().then(() => process.exit(signal === 'bus-lost' ? 1 : 0), () => process.exit(1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   running.connection.bus.on('error', (error: Error) => {
+    if (stopping) return;
     logger.error({ reason: error.message }, 'lost the bus connection');
     stop('bus-lost');
   });

@@ -3,7 +3,11 @@
 # OpenDHT (libopendht-dev) for the native binding, dhtnode as a third-party DHT peer in tests,
 # dbus (dbus-daemon) and libglib2.0-bin (gdbus) for the bus, python3-opendht for the benchmark.
 set -euo pipefail
-packages=(libopendht-dev dhtnode dbus libglib2.0-bin python3-opendht pkg-config g++ make systemd)
+packages=(libopendht-dev dhtnode dbus dbus-user-session libglib2.0-bin python3-opendht pkg-config g++ make systemd)
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  echo "jami-linkd needs Node.js 20 or later (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -13,6 +17,9 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "run as root, or install sudo, to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

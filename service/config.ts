@@ -2,6 +2,7 @@
 // environment variables.
 
 import os from 'node:os';
+import { DEFAULT_LINK_TIMEOUT_MS } from './linking/link-state.js';
 import path from 'node:path';
 
 export interface DaemonConfig {
@@ -37,7 +38,6 @@ export const DEFAULT_BUS_NAME = 'cx.ring.Ring';
 export const OBJECT_PATH = '/cx/ring/Ring/ConfigurationManager';
 export const INTERFACE_NAME = 'cx.ring.Ring.ConfigurationManager';
 export const DEFAULT_BOOTSTRAP = 'bootstrap.jami.net:4222';
-export const DEFAULT_LINK_TIMEOUT_MS = 5 * 60 * 1000;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');

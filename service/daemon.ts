@@ -82,7 +82,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       signals: {
         deviceAuthStateChanged: (accountId, state, details) => {
           object?.emitSignal('deviceAuthStateChanged', accountId, state, details);
-          // A failed import leaves nothing behind, not even the pending entry in the account list.
+          // The session discards what it stored; a failure before storing leaves the pending entry,
+          // which goes too: a failed import leaves nothing behind, not even in the account list.
           if (state === LinkState.DONE && details.error !== '') accounts.dropPending(accountId);
         },
         addDeviceStateChanged: (accountId, opId, state, details) =>
@@ -106,7 +107,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         operationStarted: (client, operation) => abandoned.started(client, operation),
       }),
       logger,
-      callerCheckFor(connection.bus),
+      // The session bus admits only its user; the system bus or a given address may admit anyone.
+      connection.kind === 'system' || connection.kind === 'address' ? callerCheckFor(connection.bus) : undefined,
     );
     const exported = object;
     cleanups.push(() => exported.close());
@@ -121,7 +123,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       throw new NameTakenError(`the bus name ${config.busName} is already owned by another process (is jami-linkd or Jami already running?)`);
     }
     cleanups.push(async () => {
-      await connection.bus.releaseName(config.busName).catch(() => undefined);
+      // A bus that went away never answers: give the release a moment, not forever.
+      const gone = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+      await Promise.race([connection.bus.releaseName(config.busName).catch(() => undefined), gone]);
     });
     logger.info({ busName: config.busName, bus: connection.kind, dataDir: config.dataDir, dhtPort: dht.port }, 'jami-linkd ready');
 

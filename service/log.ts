@@ -20,7 +20,8 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (options.pretty) {
-    return pino(base, pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, destination: 1 } }));
+    const fd = typeof options.destination === 'number' ? options.destination : 2;
+    return pino(base, pino.transport({ target: 'pino-pretty', options: { colorize: fd === 2 ? process.stderr.isTTY : process.stdout.isTTY, destination: fd } }));
   }
-  return pino(base, typeof options.destination === 'number' ? pino.destination({ dest: options.destination, sync: true }) : options.destination ?? pino.destination({ dest: 1, sync: true }));
+  return pino(base, typeof options.destination === 'number' ? pino.destination({ dest: options.destination, sync: true }) : options.destination ?? pino.destination({ dest: 2, sync: true }));
 }

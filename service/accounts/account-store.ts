@@ -70,6 +70,13 @@ const FILES = { details: 'account.json', archive: 'archive.gz', deviceKey: 'devi
 
 export class DataDirError extends Error {}
 
+/** The destination of a backup could not be written (the caller's path), as opposed to our own failure. */
+export class DestinationError extends Error {
+  constructor(readonly destination: string, readonly cause: NodeJS.ErrnoException) {
+    super(`cannot write ${destination}: ${cause.code ?? cause.message}`);
+  }
+}
+
 /** Refuses a data dir that other users could write to; creates it 0700 when missing. */
 export async function openDataDir(dataDir: string): Promise<void> {
   let stat;
@@ -168,11 +175,16 @@ export class AccountStore extends EventEmitter {
     if (scheme !== '' && scheme !== 'password') return false;
     if (scheme === 'password' && !password) return false;
     if (record.archiveHasPassword && scheme !== 'password') return false;
-    const plain = await this.openArchive(id, record.archiveHasPassword ? password : undefined);
-    if (!plain) return false;
-    const bytes = await encodeArchive(unpackPlainArchive(plain), scheme === 'password' ? password : undefined);
-    await writeFileAtomically(destination, bytes);
-    return true;
+    // Serialized with the account's other disk work: a concurrent removeAccount waits for the backup.
+    return this.serialize(id, async () => {
+      const plain = await this.openArchive(id, record.archiveHasPassword ? password : undefined);
+      if (!plain) return false;
+      const bytes = await encodeArchive(unpackPlainArchive(plain), scheme === 'password' ? password : undefined);
+      await writeFileAtomically(destination, bytes).catch((error: NodeJS.ErrnoException) => {
+        throw new DestinationError(destination, error);
+      });
+      return true;
+    });
   }
 
   /** Registers an account that will arrive from another device; nothing is written yet. */

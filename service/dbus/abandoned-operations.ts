@@ -67,12 +67,14 @@ export class AbandonedOperations {
     for (const operation of operations) this.watch(operation);
   }
 
-  private watch(operation: OperationRef): void {
+  /** Checks every grace period; cancels only after a whole period spent waiting for the user. */
+  private watch(operation: OperationRef, waitedBefore = false): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       const status = this.links.operationStatus(operation.accountId, operation.opId);
+      if (status === 'done') return;
       if (status === 'running') return this.watch(operation);
-      if (status !== 'awaiting-user') return;
+      if (!waitedBefore) return this.watch(operation, true);
       this.logger.info({ accountId: operation.accountId, opId: operation.opId }, 'client left while the link waited for it: canceling');
       if (operation.opId === undefined) this.links.cancelImport(operation.accountId);
       else this.links.cancelAddDevice(operation.accountId, operation.opId);

@@ -80,8 +80,9 @@ export async function connectBus(which: string, env: NodeJS.ProcessEnv = process
     kind = 'address';
   }
   const bus = kind === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
+  let closing = false;
   try {
-    await waitConnected(bus);
+    await waitConnected(bus, () => closing);
   } catch (error) {
     if (privateDaemon) await stopProcess(privateDaemon);
     throw new Error(`cannot connect to the ${kind === 'address' ? `bus at ${address}` : `${kind} bus`}: ${(error as Error).message}`);
@@ -92,17 +93,31 @@ export async function connectBus(which: string, env: NodeJS.ProcessEnv = process
     kind,
     privateDaemon,
     async close() {
+      closing = true;
       bus.disconnect();
       if (privateDaemon) await stopProcess(privateDaemon);
     },
   };
 }
 
-function waitConnected(bus: dbus.MessageBus): Promise<void> {
+const CONNECT_TIMEOUT_MS = 10000;
+
+function waitConnected(bus: dbus.MessageBus, closedByUs: () => boolean): Promise<void> {
+  // dbus-next forwards stream errors but not the end of the stream: a bus that goes away cleanly
+  // (session ended, private bus killed) must reach the daemon as an error too.
+  const connection = (bus as unknown as { _connection?: { on(event: 'end', listener: () => void): void } })._connection;
+  connection?.on('end', () => {
+    if (!closedByUs()) bus.emit('error', new Error('the bus closed the connection'));
+  });
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
+    const timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
     bus.once('error', onError);
     bus.once('connect', () => {
+      clearTimeout(timer);
       bus.off('error', onError);
       resolve();
     });

@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AccountStore } from '../accounts/account-store.js';
+import { DestinationError, type AccountStore } from '../accounts/account-store.js';
 import { ArchiveError } from '../accounts/archive.js';
 import type { LinkOperations } from '../linking/link-operations.js';
 import { DBusErrorName, invalidArgument, ServiceError } from './errors.js';
@@ -119,7 +119,8 @@ export function configurationManager({ accounts, links, registrationStatus, oper
         return await accounts.exportArchive(string(accountId), destination, string(scheme), string(password));
       } catch (error) {
         if (error instanceof ArchiveError) return false;
-        throw invalidArgument(`cannot write ${destination}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        if (error instanceof DestinationError) throw invalidArgument(error.message);
+        throw error;
       }
     },
 

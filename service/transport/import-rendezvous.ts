@@ -228,7 +228,10 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     if (this.stage !== 'connecting') return;
     const answerText = this.replyText(offer, { t: 'answer', sdp });
     if (this.accepted !== undefined) this.accepted.answerDigest = offerDigest(answerText);
-    await this.putReply(offer, answerText);
+    // The channel may open before the DHT confirms this put (the exporter read the answer from a nearer node):
+    // read it as soon as it opens. Messages left waiting for a late reader are flushed by libdatachannel while
+    // its network thread delivers new ones, and the two interleave (an archive arrived reordered).
+    this.putReply(offer, answerText).catch((error: Error) => this.fail('network', `answer not published: ${error.message}`));
     const dc = await link.channelOpen();
     if (this.stage !== 'connecting') return;
     if (!link.remoteFingerprintMatches(fingerprint)) {

@@ -217,3 +217,15 @@ async function introspectionOf(xml: string): Promise<Record<string, string[]>> {
   }
   return result;
 }
+
+describe('jami-linkd when its bus goes away', function () {
+  this.timeout(30000);
+
+  it('notices at once, even idle, and exits with a failure code for systemd to restart it', async () => {
+    const bus = await startTestBus();
+    const daemon = await startDaemonProcess({ busAddress: bus.address });
+    await bus.stop();
+    assert.equal(await withTimeout(daemon.exited, 10000, 'the daemon to exit'), 1);
+    assert.ok(daemon.logs.some((line) => line.includes('lost the bus connection')), daemon.logs.join('\n'));
+  });
+});
