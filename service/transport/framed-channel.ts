@@ -72,6 +72,8 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   private readonly chunkBytes: number;
   private readonly highWaterBytes: number;
   private readonly logger: Logger;
+  /** The only way the data channel's callbacks reach this object; emptied when the carrier is closed. */
+  private readonly relay: { channel: FramedChannel | undefined } = { channel: this };
 
   constructor(
     private readonly dc: DataChannel,
@@ -88,10 +90,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     this.chunkBytes = Math.max(1, Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxMessage > 0 ? maxMessage : DEFAULT_CHUNK_BYTES));
     this.highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
     dc.setBufferedAmountLowThreshold(Math.floor(this.highWaterBytes / 4));
-    dc.onBufferedAmountLow(this.guard(() => this.pump()));
-    dc.onMessage(this.guard((message: string | Buffer | ArrayBuffer) => this.receive(message)));
-    dc.onClosed(this.guard(() => this.lost('data channel closed')));
-    dc.onError(this.guard((why: string) => this.lost(`data channel error: ${why}`)));
+    FramedChannel.listen(dc, this.relay);
     carrier.onLost((why) => this.lost(why));
     this.armIdleTimer();
     this.scheduleHeartbeat();
@@ -281,14 +280,14 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       this.lingering = true;
       this.closeTimer.start(this.options.closeTimeoutMs, () => this.stopLingering());
     } else {
-      this.carrier.close();
+      this.closeCarrier();
     }
   }
 
   private stopLingering(): void {
     this.lingering = false;
     this.closeTimer.clear();
-    this.carrier.close();
+    this.closeCarrier();
   }
 
   private failOutgoing(why: string): void {
@@ -316,6 +315,28 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     } catch (error) {
       this.logger.error({ err: error, event }, 'a channel listener threw');
     }
+  }
+
+  /**
+   * node-datachannel keeps a channel's onClosed callback until libdatachannel reports the close, which it does not
+   * always do once the connection is closed too. Built here, outside the constructor's scope, the callbacks hold
+   * only `relay`, so an ended channel (its listeners, the session behind them) can still be collected.
+   */
+  private static listen(dc: DataChannel, relay: { channel: FramedChannel | undefined }): void {
+    const to = <A extends unknown[]>(act: (channel: FramedChannel, ...args: A) => void) => (...args: A): void => {
+      const channel = relay.channel;
+      if (channel !== undefined) channel.guard((...inner: A) => act(channel, ...inner))(...args);
+    };
+    dc.onBufferedAmountLow(to((channel) => channel.pump()));
+    dc.onMessage(to((channel, message: string | Buffer | ArrayBuffer) => channel.receive(message)));
+    dc.onClosed(to((channel) => channel.lost('data channel closed')));
+    dc.onError(to((channel, why: string) => channel.lost(`data channel error: ${why}`)));
+  }
+
+  /** The end of this channel's life: nothing of it is reachable from the data channel any more. */
+  private closeCarrier(): void {
+    this.relay.channel = undefined;
+    this.carrier.close();
   }
 
   private guard<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void {

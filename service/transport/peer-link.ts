@@ -133,13 +133,6 @@ export class PeerLink {
     this.gathered.reject(error);
     this.opened.reject(error);
     try {
-      // node-datachannel holds a channel's onClosed callback until libdatachannel reports the close, which it
-      // does not do when the connection goes first: let it hold nothing of ours.
-      this.channel?.onClosed(() => undefined);
-    } catch {
-      // already released (the close came from the peer)
-    }
-    try {
       this.channel?.close();
     } catch {
       // already closed by the peer
