@@ -17,6 +17,7 @@ import {
   publishDirectory,
   removeDirectoryAtomically,
   writeFileAtomically,
+  writePrivateFile,
   PRIVATE_DIR_MODE,
 } from './atomic-file.js';
 import {
@@ -278,10 +279,11 @@ export class AccountStore extends EventEmitter {
       const staging = path.join(this.dataDir, `.staging-${id}`);
       await fs.rm(staging, { recursive: true, force: true });
       await ensurePrivateDir(staging);
-      await writeFileAtomically(path.join(staging, FILES.archive), archive);
-      await writeFileAtomically(path.join(staging, FILES.deviceKey), device.keyPem);
-      await writeFileAtomically(path.join(staging, FILES.deviceCert), device.chainPem);
-      await writeFileAtomically(path.join(staging, FILES.details), JSON.stringify(record, null, 2));
+      // The staging directory is invisible until one rename publishes it: plain durable writes suffice.
+      await writePrivateFile(path.join(staging, FILES.archive), archive);
+      await writePrivateFile(path.join(staging, FILES.deviceKey), device.keyPem);
+      await writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem);
+      await writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2));
       await publishDirectory(staging, this.dirOf(id));
       this.accounts.set(id, record);
       this.pending.delete(id);

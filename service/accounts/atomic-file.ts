@@ -23,18 +23,23 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Creates `file` (which must not exist) with mode 0600 and makes its content durable. */
+export async function writePrivateFile(file: string, data: Buffer | string): Promise<void> {
+  const handle = await fs.open(file, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Writes `data` to `file` so that a crash leaves either the old content or the new one, never a mix. */
 export async function writeFileAtomically(file: string, data: Buffer | string): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx', PRIVATE_FILE_MODE);
   try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writePrivateFile(temp, data);
     await fs.rename(temp, file);
   } catch (error) {
     await fs.rm(temp, { force: true });

@@ -69,15 +69,8 @@ export interface Listener {
   cancel(): void;
 }
 
-export interface NodeStats {
-  good: number;
-  dubious: number;
-  cached: number;
-  incoming: number;
-  searches: number;
-  tableDepth: number;
-  networkSizeEstimation: number;
-}
+/** Routing-table figures for one address family, as OpenDHT's NodeStats gives them. */
+export type NodeStats = NativeNodeStats;
 
 export interface NodeInfo {
   /** 40 hex: this node's DHT id. */

@@ -13,6 +13,7 @@ import {
   aesEncrypt,
   capabilities,
 } from '../src/index.js';
+import { rejectsWithCode } from './support/assertions.js';
 
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -21,16 +22,6 @@ function pemBlocks(pem: string): number {
   return pem.split('-----BEGIN CERTIFICATE-----').length - 1;
 }
 
-async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<OpenDhtError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OpenDhtError, `expected an OpenDhtError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected a rejection with ${code}`);
-}
 
 function throwsWithCode(fn: () => unknown, code: string): OpenDhtError {
   try {

@@ -12,19 +12,10 @@ import {
   type Value,
 } from '../src/index.js';
 import { ValueInbox, dataIs, startNetwork, startNode, stopAll, testNetworkId, waitFor, withTimeout } from './support/network.js';
+import { rejectsWithCode } from './support/assertions.js';
 
 const EVENT_MS = 10_000;
 
-async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<OpenDhtError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OpenDhtError, `expected an OpenDhtError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected a rejection with ${code}`);
-}
 
 /** Gets from `node` until `match` holds for the result (values propagate asynchronously). */
 async function getUntil(node: DhtRunner, key: InfoHash, match: (values: Value[]) => boolean, what: string): Promise<Value[]> {
