@@ -2,7 +2,7 @@
 // offline), and offered to the link transport as a SignalingBus of raw values.
 
 import { DhtRunner, type Value } from 'opendht-node';
-import type { SignalingBus } from '../transport/link-transport.js';
+import type { SignalingBus } from '../contract/link-contract.js';
 
 export interface DhtNodeOptions {
   port: number;

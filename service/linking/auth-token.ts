@@ -1,15 +1,13 @@
 // The jami-auth:// token the import side shows and the export side types in.
 // Exactly `jami-auth://<40 lowercase hex>/<6 digits>` (59 chars); anything else is refused with a reason.
 
+import type { AuthToken } from '../contract/link-contract.js';
+import { CODE6, HEX40 } from '../contract/patterns.js';
+
 export const AUTH_TOKEN_PREFIX = 'jami-auth://';
 export const AUTH_TOKEN_LENGTH = 59;
 
-export interface AuthToken {
-  /** DHT id (InfoHash, 40 lowercase hex) of the import side's temporary identity. */
-  readonly peerId: string;
-  /** 6-digit secret the exporter must echo inside its first sealed message. */
-  readonly code: string;
-}
+export type { AuthToken } from '../contract/link-contract.js';
 
 export type TokenProblem = 'prefix' | 'length' | 'hex' | 'code' | 'type';
 
@@ -20,8 +18,6 @@ export class InvalidTokenError extends Error {
   }
 }
 
-const HEX40 = /^[0-9a-f]{40}$/;
-const CODE6 = /^[0-9]{6}$/;
 
 /** Parses a token, throwing InvalidTokenError that says what is wrong (prefix, length, hex, code). */
 export function parseAuthToken(text: unknown): AuthToken {

@@ -1,7 +1,7 @@
 // The transport the daemon wires into the linking layer: DHT signaling (signed + sealed) and WebRTC data channels.
 
 import nodeDataChannel from 'node-datachannel';
-import type { AuthToken } from '../linking/auth-token.js';
+import type { AuthToken } from '../contract/link-contract.js';
 import { openExportConnection } from './export-connection.js';
 import { openImportRendezvous } from './import-rendezvous.js';
 import type { ExportConnection, ExporterCredentials, ImportRendezvous, LinkTransport } from './link-transport.js';

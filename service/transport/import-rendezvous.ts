@@ -4,7 +4,7 @@
 import { createHash, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { AuthToken } from '../linking/auth-token.js';
+import type { AuthToken } from '../contract/link-contract.js';
 import { BoundedSet } from './bounded-set.js';
 import type { VerifiedAccountChain } from './certificate-chain.js';
 import { FramedChannel } from './framed-channel.js';

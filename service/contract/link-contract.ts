@@ -1,0 +1,89 @@
+// What the linking layer and the transport agree on, and what the DHT offers the transport: the
+// token's shape, why a link fails, the transport port and the signaling bus. Types and constants only.
+
+import type { EventEmitter } from 'node:events';
+
+/** A parsed jami-auth:// token (parsing and formatting live in linking/auth-token.ts). */
+export interface AuthToken {
+  /** DHT id (InfoHash, 40 lowercase hex) of the import side's temporary identity. */
+  readonly peerId: string;
+  /** 6-digit secret the exporter must echo inside its first sealed message. */
+  readonly code: string;
+}
+
+/** Why a link ended badly, as the seed's state 5 `error` detail says it. */
+export type LinkFailure = 'network' | 'authentication' | 'timeout' | 'canceled';
+export const LINK_FAILURES: readonly LinkFailure[] = ['network', 'authentication', 'timeout', 'canceled'];
+
+/** A LinkFailure from an untrusted value (a peer's abort, a transport event); 'network' otherwise. */
+export function asLinkFailure(value: unknown): LinkFailure {
+  return typeof value === 'string' && (LINK_FAILURES as readonly string[]).includes(value) ? (value as LinkFailure) : 'network';
+}
+
+/** What the transport needs from the DHT: raw values under 40-hex keys. Implemented over opendht-node. */
+export interface SignalingBus {
+  put(key: string, data: Buffer): Promise<void>;
+  get(key: string): Promise<Buffer[]>;
+  /** Calls onValue for values present now and put later, until cancel(). */
+  listen(key: string, onValue: (data: Buffer) => void): { cancel(): void; ready: Promise<void> };
+}
+
+/**
+ * A message of the linking layer: a JSON object whose `t` names it. The transport carries it opaquely
+ * (it only bounds its size and reserves the `link.` prefix of `t` for its own frames); the linking layer
+ * declares and validates its vocabulary (linking/control-messages.ts).
+ */
+export type LinkMessage = { readonly t: string } & Readonly<Record<string, unknown>>;
+
+/** Largest encoded LinkMessage either side sends or accepts (bytes of JSON). */
+export const MAX_LINK_MESSAGE_BYTES = 64 * 1024;
+
+/** An open, authenticated data channel to the peer. Events: 'message' (unknown: a JSON object of at most
+ *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked),
+ *  'closed' (LinkFailure: why, when not closed by us). */
+export interface PeerChannel extends EventEmitter {
+  /** "ip:port" of the remote side on the selected ICE candidate pair. */
+  readonly peerAddress: string;
+  /** Throws TypeError for a message that is not a JSON object with a string `t`, or is too large. */
+  send(message: LinkMessage): void;
+  /** Chunked, flow-controlled, checked end to end (hash); resolves once the peer acknowledged it whole. */
+  sendArchive(data: Buffer): Promise<void>;
+  /** Graceful close: flushes what was sent first (libdatachannel drops buffered data on early close). */
+  close(): Promise<void>;
+}
+
+/** The exporter's proof of the account, shown to the importer. */
+export interface AccountProof {
+  /** Jami ID (40 hex): id of the account certificate. */
+  readonly accountId: string;
+  /** Device certificate's id (40 hex). */
+  readonly deviceId: string;
+}
+
+/** What the export side brings: its account's certificates and its device key (PEM). */
+export interface ExporterCredentials {
+  /** Device certificate followed by the account certificate (and its CA), PEM. */
+  readonly certificateChainPem: string;
+  /** The device's private key, PEM (PKCS#8), used to sign signaling messages. */
+  readonly devicePrivateKeyPem: string;
+}
+
+/** Import side: a temporary identity published on the DHT, waiting for one exporter.
+ *  Events: 'peer' (AccountProof: a verified exporter's offer arrived — seed state 2),
+ *  'channel' (PeerChannel: data channel open), 'failed' (LinkFailure). */
+export interface ImportRendezvous extends EventEmitter {
+  readonly token: AuthToken;
+  /** Tears everything down (DHT listeners, peer connection, temporary identity). Idempotent. */
+  close(): void;
+}
+
+/** Export side: connecting to the importer named by a token.
+ *  Events: 'channel' (PeerChannel), 'failed' (LinkFailure). */
+export interface ExportConnection extends EventEmitter {
+  close(): void;
+}
+
+export interface LinkTransport {
+  startImport(): Promise<ImportRendezvous>;
+  startExport(token: AuthToken, credentials: ExporterCredentials): ExportConnection;
+}

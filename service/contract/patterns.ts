@@ -1,0 +1,8 @@
+// Shapes every layer checks the same way: Jami and DHT ids, the token's code, digests.
+
+/** A Jami ID, a device id, a DHT InfoHash: 40 lowercase hex digits. */
+export const HEX40 = /^[0-9a-f]{40}$/;
+/** The 6-digit secret at the end of a token. */
+export const CODE6 = /^[0-9]{6}$/;
+/** A SHA-256 digest in hex. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
