@@ -3,6 +3,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import dbus from 'dbus-next';
 
 export interface BusConnection {
@@ -22,11 +25,42 @@ export function findSessionBusAddress(env: NodeJS.ProcessEnv = process.env): str
   return undefined;
 }
 
-/** Starts `dbus-daemon --session` on a fresh socket and resolves with its address. */
-export function startPrivateBus(): Promise<{ address: string; daemon: ChildProcess }> {
+/**
+ * A session-type bus without <standard_session_servicedirs/>: nothing is ever activated on it. With Debian's
+ * jami-daemon installed, `dbus-daemon --session` would start the real jamid for cx.ring.Ring on first use.
+ */
+const PRIVATE_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+  <limit name="max_incoming_bytes">1000000000</limit>
+  <limit name="max_outgoing_bytes">1000000000</limit>
+  <limit name="max_message_size">1000000000</limit>
+</busconfig>
+`;
+
+/** Starts a private session-type dbus-daemon (no activation) on a fresh socket and resolves with its address. */
+export async function startPrivateBus(env: NodeJS.ProcessEnv = process.env): Promise<{ address: string; daemon: ChildProcess }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'jami-linkd-bus-'));
+  const config = path.join(dir, 'bus.conf');
+  await writeFile(config, PRIVATE_BUS_CONFIG, { mode: 0o600 });
+  // dbus-daemon reads its configuration once, at start: the file can go as soon as it answered.
+  return spawnBus(config, env).finally(() => rm(dir, { recursive: true, force: true }));
+}
+
+function spawnBus(config: string, env: NodeJS.ProcessEnv): Promise<{ address: string; daemon: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1', '--address=unix:tmpdir=/tmp'], {
+    const daemon = spawn('dbus-daemon', [`--config-file=${config}`, '--nofork', '--nopidfile', '--print-address=1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
     // dbus-daemon's stderr is only shown if it fails to start (it warns about fd limits when not root).
     let errors = '';

@@ -5,12 +5,15 @@
 import dbus from 'dbus-next';
 import type { InterfaceDescription } from './interface-description.js';
 import { DBusErrorName, ServiceError } from './errors.js';
+import { runCall, sendAfterReply } from './reply-order.js';
 
 const { Message } = dbus;
 type MessageBus = dbus.MessageBus;
 type DBusMessage = dbus.Message;
 
 const METHOD_CALL = 1;
+/** What jamid (and every D-Bus service) answers for a member it does not have. */
+const UNKNOWN_METHOD = 'org.freedesktop.DBus.Error.UnknownMethod';
 
 export type MethodImplementation = (args: unknown[], caller: string) => unknown;
 
@@ -60,7 +63,8 @@ export class ExportedObject {
   emitSignal(name: string, ...body: unknown[]): void {
     const signal = this.description.signals.get(name);
     if (!signal) throw new Error(`unknown signal ${name}`);
-    this.bus.send(Message.newSignal(this.path, this.description.name, name, signal.signature, body));
+    const message = Message.newSignal(this.path, this.description.name, name, signal.signature, body);
+    sendAfterReply(() => this.bus.send(message));
   }
 
   /** Introspection XML for this object or one of its parent paths. */
@@ -88,7 +92,7 @@ export class ExportedObject {
     const member = msg.member ? this.description.methods.get(msg.member) : undefined;
     if (!member) {
       if (!msg.interface) return false;
-      this.reply(msg, new ServiceError(DBusErrorName.InvalidArgument, `no method ${msg.member} on ${this.description.name}`));
+      this.bus.send(Message.newError(msg as never, UNKNOWN_METHOD, `no method ${msg.member} on ${this.description.name}`));
       return true;
     }
     const signature = msg.signature ?? '';
@@ -104,17 +108,20 @@ export class ExportedObject {
     return true;
   }
 
-  private async dispatch(msg: DBusMessage, name: string, outSignature: string): Promise<void> {
-    try {
-      if (this.checkCaller) {
-        const refusal = await this.checkCaller(msg.sender ?? '');
-        if (refusal) throw new ServiceError(DBusErrorName.AccessDenied, refusal);
-      }
-      const result = await this.methods[name](msg.body ?? [], msg.sender ?? '');
-      this.bus.send(Message.newMethodReturn(msg, outSignature, outSignature === '' ? [] : [result]));
-    } catch (error) {
-      this.reply(msg, error);
-    }
+  private dispatch(msg: DBusMessage, name: string, outSignature: string): Promise<void> {
+    return runCall(
+      async () => {
+        if (this.checkCaller) {
+          const refusal = await this.checkCaller(msg.sender ?? '');
+          if (refusal) throw new ServiceError(DBusErrorName.AccessDenied, refusal);
+        }
+        return this.methods[name](msg.body ?? [], msg.sender ?? '');
+      },
+      (outcome) => {
+        if ('error' in outcome) this.reply(msg, outcome.error);
+        else this.bus.send(Message.newMethodReturn(msg, outSignature, outSignature === '' ? [] : [outcome.value]));
+      },
+    );
   }
 
   private reply(msg: DBusMessage, error: unknown): void {
