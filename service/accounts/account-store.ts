@@ -180,7 +180,7 @@ export class AccountStore extends EventEmitter {
     return this.serialize(id, async () => {
       const plain = await this.openArchive(id, record.archiveHasPassword ? password : undefined);
       if (!plain) return false;
-      const bytes = await encodeArchive(unpackPlainArchive(plain), scheme === 'password' ? password : undefined);
+      const bytes = await encodeArchive(await unpackPlainArchive(plain), scheme === 'password' ? password : undefined);
       await writeFileAtomically(destination, bytes).catch((error: NodeJS.ErrnoException) => {
         throw new DestinationError(destination, error);
       });
@@ -204,7 +204,7 @@ export class AccountStore extends EventEmitter {
   async storeLinked(id: string, plainArchive: Buffer, password: string | undefined): Promise<{ jamiId: string }> {
     const pending = this.pending.get(id);
     if (!pending) throw new Error(`account ${id} is not waiting for an archive`);
-    const content = unpackPlainArchive(plainArchive);
+    const content = await unpackPlainArchive(plainArchive);
     const deviceKey = await this.deviceKeys.get(id);
     const alias = typeof content['Account.alias'] === 'string' && !pending.alias ? content['Account.alias'] : pending.alias;
     const archive = await encodeReceivedArchive(plainArchive, content, password);

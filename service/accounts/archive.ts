@@ -1,8 +1,21 @@
 // Jami's account archive: a JSON object (keys, certificates, Account.* config strings), gzip-compressed,
 // or with a password, OpenDHT aesEncrypt(zlib-compressed JSON, password). Unknown keys are kept as they are.
 
-import { gunzipSync, gzipSync, inflateSync, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateSync, gunzip, gzipSync, inflate } from 'node:zlib';
 import { aesDecrypt, aesEncrypt } from 'opendht-node';
+import { checkJsonShape, JsonShapeError } from './json-shape.js';
+
+const gunzipBounded = promisify(gunzip);
+const inflateBounded = promisify(inflate);
+
+/**
+ * The largest archive JSON we inflate: real archives (keys, certificates, contacts, conversation data) stay far
+ * below it, and a 470 KB "archive bomb" that inflates to 458 MiB is stopped here instead of exhausting the heap.
+ */
+export const MAX_ARCHIVE_JSON_BYTES = 64 * 1024 * 1024;
+/** Compressed or encrypted, an archive is never much larger than its JSON: anything beyond is not one. */
+export const MAX_ARCHIVE_FILE_BYTES = MAX_ARCHIVE_JSON_BYTES + 1024 * 1024;
 
 /** The archive's JSON object. Values are strings except a few structured keys (contacts, conversations). */
 export type ArchiveContent = Record<string, unknown>;
@@ -16,7 +29,7 @@ export const ArchiveKey = {
   contacts: 'ringAccountContacts',
 } as const;
 
-export type ArchiveProblem = 'bad_password' | 'corrupt' | 'missing_key';
+export type ArchiveProblem = 'bad_password' | 'corrupt' | 'missing_key' | 'too_large';
 
 export class ArchiveError extends Error {
   constructor(readonly problem: ArchiveProblem, message: string) {
@@ -27,17 +40,31 @@ export class ArchiveError extends Error {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-function decompress(bytes: Buffer): Buffer {
+/** Inflates off the event loop, stopping as soon as the output passes MAX_ARCHIVE_JSON_BYTES. */
+async function decompress(bytes: Buffer): Promise<Buffer> {
+  const bound = { maxOutputLength: MAX_ARCHIVE_JSON_BYTES };
   try {
-    if (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) return gunzipSync(bytes);
-    return inflateSync(bytes);
-  } catch {
+    return await (isGzip(bytes) ? gunzipBounded(bytes, bound) : inflateBounded(bytes, bound));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ArchiveError('too_large', `the archive inflates past ${MAX_ARCHIVE_JSON_BYTES / (1024 * 1024)} MiB: not an account archive`);
+    }
     throw new ArchiveError('corrupt', 'the archive is not gzip or zlib data (truncated or not an archive)');
   }
 }
 
-/** Parses the decompressed JSON of an archive. */
+function isGzip(bytes: Buffer): boolean {
+  return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+/** Parses the decompressed JSON of an archive, once its shape is known to be one JSON.parse can take. */
 export function parseArchiveJson(json: Buffer): ArchiveContent {
+  try {
+    checkJsonShape(json);
+  } catch (error) {
+    if (error instanceof JsonShapeError) throw new ArchiveError('too_large', `the archive ${error.message}: not an account archive`);
+    throw error;
+  }
   let content: unknown;
   try {
     content = JSON.parse(json.toString('utf8'));
@@ -55,8 +82,8 @@ export function packPlainArchive(content: ArchiveContent): Buffer {
   return gzipSync(Buffer.from(JSON.stringify(content), 'utf8'));
 }
 
-export function unpackPlainArchive(bytes: Buffer): ArchiveContent {
-  return parseArchiveJson(decompress(bytes));
+export async function unpackPlainArchive(bytes: Buffer): Promise<ArchiveContent> {
+  return parseArchiveJson(await decompress(bytes));
 }
 
 /** The archive file's bytes: plain (gzip) without a password, aesEncrypt(zlib(JSON)) with one. */
@@ -70,7 +97,7 @@ export async function encodeArchive(content: ArchiveContent, password?: string):
  * bytes when they already have the needed form: a 50 MB archive is not compressed twice.
  */
 export async function encodeReceivedArchive(received: Buffer, content: ArchiveContent, password?: string): Promise<Buffer> {
-  const gzip = received[0] === GZIP_MAGIC[0] && received[1] === GZIP_MAGIC[1];
+  const gzip = isGzip(received);
   if (!password) return gzip ? received : packPlainArchive(content);
   return aesEncrypt(gzip ? deflateSync(Buffer.from(JSON.stringify(content), 'utf8')) : received, password);
 }
@@ -87,12 +114,13 @@ export async function decryptArchive(bytes: Buffer, password: string): Promise<B
     if ((error as { code?: string }).code === 'EDECRYPT') throw new ArchiveError('bad_password', 'wrong password for this archive');
     throw new ArchiveError('corrupt', 'the archive could not be decrypted (truncated or not an archive)');
   }
-  decompress(plain);
+  await decompress(plain);
   return plain;
 }
 
 /** Opens archive file bytes. Without a password the bytes must be gzip/zlib; with one they are decrypted first. */
 export async function decodeArchive(bytes: Buffer, password?: string): Promise<ArchiveContent> {
+  if (bytes.length > MAX_ARCHIVE_FILE_BYTES) throw new ArchiveError('too_large', 'the file is too large to be an account archive');
   if (looksLikeText(bytes)) throw new ArchiveError('corrupt', 'the file is plain text, not an account archive');
   if (!password) {
     if (!looksCompressed(bytes)) {
@@ -101,7 +129,7 @@ export async function decodeArchive(bytes: Buffer, password?: string): Promise<A
     return unpackPlainArchive(bytes);
   }
   const plain = await decryptArchive(bytes, password);
-  return parseArchiveJson(decompress(plain));
+  return parseArchiveJson(await decompress(plain));
 }
 
 /** Ciphertext and compressed data are never all printable text; a text file is not an archive. */
@@ -112,7 +140,7 @@ function looksLikeText(bytes: Buffer): boolean {
 
 function looksCompressed(bytes: Buffer): boolean {
   if (bytes.length < 2) return false;
-  if (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) return true;
+  if (isGzip(bytes)) return true;
   // zlib header: CMF 0x78 and (CMF*256 + FLG) % 31 == 0
   return bytes[0] === 0x78 && ((bytes[0] << 8) | bytes[1]) % 31 === 0;
 }

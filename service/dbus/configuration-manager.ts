@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DestinationError, type AccountStore } from '../accounts/account-store.js';
-import { ArchiveError } from '../accounts/archive.js';
+import { ArchiveError, MAX_ARCHIVE_FILE_BYTES } from '../accounts/archive.js';
 import type { LinkOperations } from '../linking/link-operations.js';
 import { DBusErrorName, invalidArgument, ServiceError } from './errors.js';
 import type { MethodImplementation } from './exported-object.js';
@@ -19,8 +19,6 @@ export interface ConfigurationManagerDeps {
 }
 
 const MAX_DETAIL_LENGTH = 4096;
-/** Archives with large conversation data reach tens of MB; anything far beyond is not an archive. */
-const MAX_ARCHIVE_FILE = 512 * 1024 * 1024;
 const KNOWN_ARCHIVE_URLS = new Set(['', 'jami-auth']);
 
 type Details = Record<string, string>;
@@ -50,7 +48,7 @@ async function readArchiveFile(file: string): Promise<Buffer> {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) throw invalidArgument(`${file} is not a file`);
-    if (stat.size > MAX_ARCHIVE_FILE) throw new ServiceError(DBusErrorName.InvalidArchive, `${file} is too large to be an account archive`);
+    if (stat.size > MAX_ARCHIVE_FILE_BYTES) throw new ServiceError(DBusErrorName.InvalidArchive, `${file} is too large to be an account archive`);
     return await fs.readFile(file);
   } catch (error) {
     if (error instanceof ServiceError) throw error;
