@@ -4,10 +4,10 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_PASSWORD_ATTEMPTS } from '../service/linking/link-state.js';
 import { UsageError, type CommandContext } from './command-context.js';
 import { DaemonCallError, DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
 import { ExitCode } from './exit-codes.js';
-import { PASSWORD_ATTEMPTS } from './import-command.js';
 import { PromptInterrupted } from './prompt.js';
 import type { CommandName, CommandResult } from './render.js';
 import { resolveAccount } from './resolve-account.js';
@@ -128,7 +128,7 @@ export async function runImportFile(options: ImportFileOptions, ctx: CommandCont
         if (!(error instanceof DaemonCallError)) throw error;
         if (error.errorName !== ARCHIVE_ERRORS.wrongPassword) return importFileFailure(file, error);
         const sent = password !== undefined;
-        if (!canPrompt(ctx, options) || typed >= PASSWORD_ATTEMPTS) {
+        if (!canPrompt(ctx, options) || typed >= MAX_PASSWORD_ATTEMPTS) {
           if (sent) return { command, exitCode: ExitCode.authentication, message: `wrong password for the archive ${file}.`, data: { error: 'wrong_password', file } };
           return passwordNeeded(
             command,
@@ -137,13 +137,13 @@ export async function runImportFile(options: ImportFileOptions, ctx: CommandCont
           );
         }
         if (sent) {
-          const left = PASSWORD_ATTEMPTS - typed;
+          const left = MAX_PASSWORD_ATTEMPTS - typed;
           ctx.reporter.say('fail', `Wrong password. ${left} attempt${left === 1 ? '' : 's'} left.`);
         } else {
           ctx.reporter.say('info', 'This archive is protected by a password.');
         }
         try {
-          password = await passwordFromTerminal(ctx, `Password (attempt ${typed + 1} of ${PASSWORD_ATTEMPTS}): `);
+          password = await passwordFromTerminal(ctx, `Password (attempt ${typed + 1} of ${MAX_PASSWORD_ATTEMPTS}): `);
         } catch (interrupted) {
           if (interrupted instanceof PromptInterrupted) return canceled(command);
           throw interrupted;

@@ -3,9 +3,17 @@
 
 import type { CommandContext } from './command-context.js';
 import { UsageError } from './command-context.js';
-import { addDeviceInputFor, exportInputFor, ClientMachine } from './client-machine.js';
 import { DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
 import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
+import {
+  addDeviceInputFor,
+  exportInputFor,
+  exportMachine,
+  type ExportInput,
+  type ExportMachine,
+  type ExportOutput,
+  type ExportState,
+} from './export-machine.js';
 import { LinkDriver, type OutputHandlers } from './link-driver.js';
 import type { CommandResult } from './render.js';
 import { resolveAccount } from './resolve-account.js';
@@ -54,7 +62,7 @@ export async function runExport(options: ExportOptions, ctx: CommandContext, con
   if (ctx.json && !options.yes) {
     throw new UsageError('--json never prompts: add --yes to link the device without the confirmation question', { error: 'confirmation_needed' });
   }
-  const machine = new ClientMachine();
+  const machine = exportMachine();
   machine.fire('exportToDeviceSelected');
   let token: string;
   let onInterrupt: () => void = () => undefined;
@@ -81,22 +89,22 @@ export async function runExport(options: ExportOptions, ctx: CommandContext, con
   }
 }
 
-class ExportLink extends LinkDriver {
+class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
   private opId = 0;
   private early: Array<[string, number, number, Details]> | undefined = [];
 
   constructor(
     private readonly daemon: LinkDaemon,
-    machine: ClientMachine,
+    machine: ExportMachine,
     private readonly account: { id: string; alias: string; jamiId: string },
     private readonly token: string,
     private readonly options: ExportOptions,
     ctx: CommandContext,
   ) {
-    super(ctx, 'export', machine);
+    super(ctx, 'export', machine, 'cancelAddDevice');
   }
 
-  protected readonly outputs: OutputHandlers = {
+  protected readonly outputs: OutputHandlers<ExportOutput> = {
     addDevice: () => this.addDevice(),
     showConnecting: () => {
       this.ctx.reporter.say('ok', 'jami-linkd accepted the token.');
@@ -128,13 +136,9 @@ class ExportLink extends LinkDriver {
     cancelAddDevice: async () => {
       await this.daemon.cancelAddDevice(this.account.id, this.opId);
     },
-    addAccount: undefined,
-    showToken: undefined,
-    askPassword: undefined,
-    showAccount: undefined,
-    removeAccount: undefined,
-    readQrImage: undefined,
-    showTokenProblem: undefined,
+    // Init's outputs are run by obtainToken (token-input.ts) before the link starts.
+    readQrImage: () => undefined,
+    showTokenProblem: () => undefined,
   };
 
   private refusal = 0;

@@ -1,16 +1,14 @@
 // `jami-link import`: the new device. Creates the importing account, shows the token (QR + text),
 // follows deviceAuthStateChanged through the client machine, asks for the password when needed.
 
+import { MAX_PASSWORD_ATTEMPTS } from '../service/linking/link-state.js';
 import type { CommandContext } from './command-context.js';
 import { DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
-import { importInputFor } from './client-machine.js';
 import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
+import { importInputFor, importMachine, type ImportInput, type ImportOutput, type ImportState } from './import-machine.js';
 import { LinkDriver, type OutputHandlers } from './link-driver.js';
 import { PromptInterrupted } from './prompt.js';
 import { tokenBlock, type CommandResult } from './render.js';
-
-/** Passwords the daemon accepts per link (Jami: 3). */
-export const PASSWORD_ATTEMPTS = 3;
 
 export interface ImportOptions {
   deviceName?: string;
@@ -50,7 +48,7 @@ export async function runImport(options: ImportOptions, ctx: CommandContext, con
   }
 }
 
-class ImportLink extends LinkDriver {
+class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
   private accountId = '';
   /** Signals that arrived before addAccount returned our id. */
   private early: Array<[string, number, Details]> | undefined = [];
@@ -62,10 +60,10 @@ class ImportLink extends LinkDriver {
     private readonly options: ImportOptions,
     ctx: CommandContext,
   ) {
-    super(ctx, 'import');
+    super(ctx, 'import', importMachine(), 'removeAccount');
   }
 
-  protected readonly outputs: OutputHandlers = {
+  protected readonly outputs: OutputHandlers<ImportOutput> = {
     addAccount: () => this.addAccount(),
     showToken: (details) => {
       if (this.options.qr) this.ctx.reporter.lines(tokenBlock(details.token, this.ctx.style));
@@ -90,13 +88,6 @@ class ImportLink extends LinkDriver {
     removeAccount: async () => {
       if (this.accountId) await this.daemon.removeAccount(this.accountId);
     },
-    readQrImage: undefined,
-    showTokenProblem: undefined,
-    addDevice: undefined,
-    askConfirmation: undefined,
-    confirmAddDevice: undefined,
-    cancelAddDevice: undefined,
-    showDeviceAdded: undefined,
   };
 
   run(): Promise<CommandResult> {
@@ -120,7 +111,7 @@ class ImportLink extends LinkDriver {
   private onSignal(state: number, details: Details): void {
     const input = importInputFor(state, details);
     this.enqueueSignal(state, details, input, () => {
-      const attemptsLeft = state === 3 && details.auth_scheme === 'password' ? PASSWORD_ATTEMPTS - this.badPasswords - (details.auth_error ? 1 : 0) : undefined;
+      const attemptsLeft = state === 3 && details.auth_scheme === 'password' ? MAX_PASSWORD_ATTEMPTS - this.badPasswords - (details.auth_error ? 1 : 0) : undefined;
       this.ctx.reporter.state({ side: 'import', accountId: this.accountId, state, details, clientState: this.machine.state, attemptsLeft });
     });
   }
@@ -131,7 +122,7 @@ class ImportLink extends LinkDriver {
       this.ctx.reporter.wait('Waiting for the account…');
       return;
     }
-    const left = PASSWORD_ATTEMPTS - this.badPasswords;
+    const left = MAX_PASSWORD_ATTEMPTS - this.badPasswords;
     if (details.auth_error) this.ctx.reporter.say('fail', `Wrong password. ${left} attempt${left === 1 ? '' : 's'} left.`);
     else this.ctx.reporter.say('info', 'This account is protected by a password.');
     const noPassword = (message: string) =>
@@ -146,7 +137,7 @@ class ImportLink extends LinkDriver {
     }
     const signal = this.promptSignal();
     this.ctx.reporter.stopWaiting();
-    const attempt = `attempt ${PASSWORD_ATTEMPTS - left + 1} of ${PASSWORD_ATTEMPTS}`;
+    const attempt = `attempt ${MAX_PASSWORD_ATTEMPTS - left + 1} of ${MAX_PASSWORD_ATTEMPTS}`;
     const question = this.ctx.json ? '' : this.options.passwordStdin ? `Password (from standard input, ${attempt}): ` : `Password (${attempt}): `;
     const read = this.ctx.prompter.readSecret(question, { signal });
     // The prompt runs beside the queue: signals (a time-out, a cancel from the other device) still come in.
