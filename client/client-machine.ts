@@ -2,13 +2,24 @@
 // the import machine (import-machine.ts) or the export machine (export-machine.ts), on the table engine
 // every machine of the product uses; this is the small runner that keeps the side's current state.
 
-import { makeStep, type MachineSpec, type StepResult } from '../service/contract/transition-table.js';
+import { makeStep, type MachineSpec, type Row, type StepResult } from '../service/contract/transition-table.js';
 
 /**
  * A client machine's table. It has no context, records or guards: the daemon owns the link's state and
  * the client only follows it. Inputs with no row in a running side take the table's `unexpected` row.
  */
 export type ClientMachineSpec<S extends string, N extends string, O extends string> = MachineSpec<S, { readonly type: N }, O, never, never, null, never>;
+
+/**
+ * One side's table: both start in the seed's Initial (and come back to it), and both send an input their
+ * running states have no row for to their `unexpected` row.
+ */
+export function clientSide<S extends string, N extends string, O extends string>(
+  name: string,
+  rows: readonly Row<S, N, O, never, never>[],
+): ClientMachineSpec<S | 'Initial', N | 'unexpected', O> {
+  return { name, initial: 'Initial', final: [], rows, context: null, records: {}, guards: {}, unexpectedEvent: 'unexpected' };
+}
 
 /** What one input did: the state before and after, and the outputs to run, in order. */
 export interface ClientStep<S extends string, O extends string> {

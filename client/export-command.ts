@@ -1,10 +1,9 @@
 // `jami-link export`: the device that has the account. Takes the token, calls addDevice, shows
 // the new device's address and asks before confirmAddDevice; follows addDeviceStateChanged.
 
-import type { CommandContext } from './command-context.js';
-import { UsageError } from './command-context.js';
-import { DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
-import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
+import { canceledResult, UsageError, type CommandContext } from './command-context.js';
+import { withDaemon, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
+import { ExitCode } from './exit-codes.js';
 import {
   addDeviceInputFor,
   exportInputFor,
@@ -14,7 +13,7 @@ import {
   type ExportOutput,
   type ExportState,
 } from './export-machine.js';
-import { LinkDriver, type OutputHandlers } from './link-driver.js';
+import { LinkDriver, linkFailure, type OutputHandlers } from './link-driver.js';
 import type { CommandResult } from './render.js';
 import { resolveAccount } from './resolve-account.js';
 import { obtainToken, TokenCanceled, type TokenSourceOptions } from './token-input.js';
@@ -42,23 +41,19 @@ export function addDeviceRefusal(code: number): CommandResult {
   return { command: 'export', exitCode: ExitCode.failure, message: `jami-linkd could not start the link (addDevice: ${code}).`, data: { error: 'refused', addDevice: code } };
 }
 
+const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  network: 'the link failed: the connection to the new device was lost (network).',
+  authentication: 'the link failed: authentication (the new device gave a wrong password 3 times, or could not prove the token).',
+  timeout: 'the link timed out: the new device did not answer in time (is its token still shown?).',
+  canceled: 'the link was canceled (here or on the new device).',
+};
+
 /** What to tell the user, and the exit code, for the export side's state 5 error. */
 export function exportFailure(error: string): CommandResult {
-  const messages: Record<string, string> = {
-    network: 'the link failed: the connection to the new device was lost (network).',
-    authentication: 'the link failed: authentication (the new device gave a wrong password 3 times, or could not prove the token).',
-    timeout: 'the link timed out: the new device did not answer in time (is its token still shown?).',
-    canceled: 'the link was canceled (here or on the new device).',
-  };
-  return {
-    command: 'export',
-    exitCode: exitCodeForLinkError(error),
-    message: messages[error] ?? `the link failed (${error || 'unknown error'}).`,
-    data: { error },
-  };
+  return linkFailure('export', FAILURE_MESSAGES, error);
 }
 
-export async function runExport(options: ExportOptions, ctx: CommandContext, connect: ConnectDaemon = DaemonClient.connect): Promise<CommandResult> {
+export async function runExport(options: ExportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
   if (ctx.json && !options.yes) {
     throw new UsageError('--json never prompts: add --yes to link the device without the confirmation question', { error: 'confirmation_needed' });
   }
@@ -75,18 +70,19 @@ export async function runExport(options: ExportOptions, ctx: CommandContext, con
   } catch (error) {
     if (!(error instanceof TokenCanceled)) throw error;
     machine.fire('back');
-    return { command: 'export', exitCode: ExitCode.canceled, message: 'Canceled: no token entered.', data: { error: 'canceled' } };
+    return canceledResult('export', 'Canceled: no token entered.');
   } finally {
     ctx.interrupts.off('interrupt', onInterrupt);
   }
 
-  const daemon = await connect(ctx.bus);
-  try {
-    const account = await resolveAccount(daemon, options.account);
-    return await new ExportLink(daemon, machine, account, token, options, ctx).run();
-  } finally {
-    daemon.close();
-  }
+  return withDaemon(
+    ctx.bus,
+    async (daemon) => {
+      const account = await resolveAccount(daemon, options.account);
+      return new ExportLink(daemon, machine, account, token, options, ctx).run();
+    },
+    connect,
+  );
 }
 
 class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
@@ -149,7 +145,7 @@ class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
       if (this.early) this.early.push([accountId, opId, state, details]);
       else if (opId === this.opId) this.onSignal(state, details);
     });
-    this.daemon.on('daemonGone', () => this.finish({ command: 'export', exitCode: ExitCode.daemonNotRunning, message: 'jami-linkd stopped during the link.', data: { error: 'daemon_gone' } }));
+    this.daemon.on('daemonGone', () => this.daemonGone());
     this.enqueue('tokenValidated');
     return this.done;
   }
@@ -187,7 +183,7 @@ class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
     void this.ctx.prompter.confirm('Link this device? [y/N] ', { signal }).then((yes) => {
       if (signal.aborted || this.finished) return;
       if (yes) this.enqueue('peerConfirmed');
-      else this.cancel({ command: 'export', exitCode: ExitCode.canceled, message: 'Not linked: you refused the device.', data: { error: 'canceled', refused: true } });
+      else this.cancel(canceledResult('export', 'Not linked: you refused the device.', { refused: true }));
     });
   }
 }

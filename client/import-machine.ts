@@ -2,7 +2,7 @@
 // the daemon's deviceAuthStateChanged as inputs, and what `jami-link import` runs on each row.
 
 import { rowsOf } from '../service/contract/transition-table.js';
-import { ClientMachine, linkSucceeded, type ClientMachineSpec } from './client-machine.js';
+import { ClientMachine, clientSide, linkSucceeded, type ClientMachineSpec } from './client-machine.js';
 
 export type ImportState =
   | 'Initial'
@@ -50,34 +50,25 @@ const LINKING: readonly ImportState[] = ['ImportDevice.Init', 'ImportDevice.Toke
 const OVER: readonly ImportState[] = ['ImportDevice.Done', 'ImportDevice.Error'];
 
 // `label` is the seed diagram's text; "(issue #5)" or "(not in the seed)" marks a row the diagram lacks.
-export const IMPORT_MACHINE: ClientMachineSpec<ImportState, ImportInput, ImportOutput> = {
-  name: 'jami-link import',
-  initial: 'Initial',
-  final: [],
-  context: null,
-  records: {},
-  guards: {},
-  unexpectedEvent: 'unexpected',
-  rows: [
-    row('Initial',                     'importFromDeviceSelected', 'ImportDevice.Init',           ['addAccount'],               { label: 'ImportFromDevice selected' }),
-    row('ImportDevice.Init',           'tokenReceived',            'ImportDevice.TokenAvailable', ['showToken'],                { label: 'Token received' }),
-    row('ImportDevice.TokenAvailable', 'peerDetected',             'ImportDevice.Connecting',     ['showConnecting'],           { label: 'Peer detected' }),
-    row('ImportDevice.Connecting',     'connectionEstablished',    'ImportDevice.Authenticating', ['showPeer', 'askPassword'],  { label: 'Connection established' }),
-    row('ImportDevice.Authenticating', 'passwordRejected',         'ImportDevice.Authenticating', ['askPassword'],              { label: 'Bad password, attempts left (issue #5)' }),
-    row('ImportDevice.Authenticating', 'authSuccess',              'ImportDevice.InProgress',     ['showTransfer'],             { label: 'Auth success' }),
-    row('ImportDevice.InProgress',     'transferComplete',         'ImportDevice.Done',           ['showAccount'],              { label: 'Transfer complete' }),
-    row('ImportDevice.Authenticating', 'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Bad password' }),
-    row('ImportDevice.Connecting',     'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Connection failed' }),
-    row('ImportDevice.InProgress',     'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Transfer failed' }),
-    row('ImportDevice.Init',           'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Failed before a token (not in the seed)' }),
-    row('ImportDevice.TokenAvailable', 'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Timed out or canceled before a peer (not in the seed)' }),
-    row(LINKING,                       'unexpected',               'ImportDevice.Error',          ['showError'],                { label: 'Any other input while linking (not in the seed)' }),
-    row('ImportDevice.Error',          'reset',                    'Initial',                     [],                           { label: 'Reset' }),
-    row('ImportDevice.Done',           'accountReady',             'Initial',                     [],                           { label: 'Account ready' }),
-    row(LINKING,                       'back',                     'Initial',                     ['removeAccount'],            { label: 'Back/Cancel' }),
-    row(OVER,                          'back',                     'Initial',                     [],                           { label: 'Back/Cancel' }),
-  ],
-};
+export const IMPORT_MACHINE: ClientMachineSpec<ImportState, ImportInput, ImportOutput> = clientSide('jami-link import', [
+  row('Initial',                     'importFromDeviceSelected', 'ImportDevice.Init',           ['addAccount'],               { label: 'ImportFromDevice selected' }),
+  row('ImportDevice.Init',           'tokenReceived',            'ImportDevice.TokenAvailable', ['showToken'],                { label: 'Token received' }),
+  row('ImportDevice.TokenAvailable', 'peerDetected',             'ImportDevice.Connecting',     ['showConnecting'],           { label: 'Peer detected' }),
+  row('ImportDevice.Connecting',     'connectionEstablished',    'ImportDevice.Authenticating', ['showPeer', 'askPassword'],  { label: 'Connection established' }),
+  row('ImportDevice.Authenticating', 'passwordRejected',         'ImportDevice.Authenticating', ['askPassword'],              { label: 'Bad password, attempts left (issue #5)' }),
+  row('ImportDevice.Authenticating', 'authSuccess',              'ImportDevice.InProgress',     ['showTransfer'],             { label: 'Auth success' }),
+  row('ImportDevice.InProgress',     'transferComplete',         'ImportDevice.Done',           ['showAccount'],              { label: 'Transfer complete' }),
+  row('ImportDevice.Authenticating', 'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Bad password' }),
+  row('ImportDevice.Connecting',     'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Connection failed' }),
+  row('ImportDevice.InProgress',     'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Transfer failed' }),
+  row('ImportDevice.Init',           'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Failed before a token (not in the seed)' }),
+  row('ImportDevice.TokenAvailable', 'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Timed out or canceled before a peer (not in the seed)' }),
+  row(LINKING,                       'unexpected',               'ImportDevice.Error',          ['showError'],                { label: 'Any other input while linking (not in the seed)' }),
+  row('ImportDevice.Error',          'reset',                    'Initial',                     [],                           { label: 'Reset' }),
+  row('ImportDevice.Done',           'accountReady',             'Initial',                     [],                           { label: 'Account ready' }),
+  row(LINKING,                       'back',                     'Initial',                     ['removeAccount'],            { label: 'Back/Cancel' }),
+  row(OVER,                          'back',                     'Initial',                     [],                           { label: 'Back/Cancel' }),
+]);
 
 export type ImportMachine = ClientMachine<ImportState, ImportInput, ImportOutput>;
 

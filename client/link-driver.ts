@@ -2,15 +2,20 @@
 // answers, Ctrl-C), runs each transition's outputs in order, and settles the command's result once.
 
 import type { ClientMachine, ClientStep } from './client-machine.js';
-import { resultForError, type CommandContext } from './command-context.js';
+import { canceledResult, resultForError, type CommandContext } from './command-context.js';
 import type { Details } from './daemon-client.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
 import type { CommandName, CommandResult } from './render.js';
 
 /** After a cancel call, how long to wait for the daemon's final state 5 before exiting anyway. */
 export const CANCEL_SETTLE_MS = 5000;
 
 /** What a command does on each output of its machine. */
+/** The result of a link that ended with state 5 and `error`: the side's sentence for it, and the exit code. */
+export function linkFailure(command: CommandName, messages: Readonly<Record<string, string>>, error: string): CommandResult {
+  return { command, exitCode: exitCodeForLinkError(error), message: messages[error] ?? `the link failed (${error || 'unknown error'}).`, data: { error } };
+}
+
 export type OutputHandlers<O extends string> = Record<O, (details: Details) => void | Promise<void>>;
 
 /** Drives one side's machine: states S, inputs N (every side has Back/Cancel), outputs O. */
@@ -35,7 +40,7 @@ export abstract class LinkDriver<S extends string, N extends string, O extends s
     this.done = new Promise((resolve) => {
       this.settle = resolve;
     });
-    const onInterrupt = () => this.cancel({ command, exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } });
+    const onInterrupt = () => this.cancel(canceledResult(command));
     ctx.interrupts.on('interrupt', onInterrupt);
     void this.done.then(() => {
       ctx.interrupts.off('interrupt', onInterrupt);
@@ -85,6 +90,11 @@ export abstract class LinkDriver<S extends string, N extends string, O extends s
       if (this.settled) return;
       this.cancelTimer = setTimeout(() => this.finish(result), CANCEL_SETTLE_MS);
     });
+  }
+
+  /** The daemon left the bus: no more signals can come. */
+  protected daemonGone(): void {
+    this.finish({ command: this.command, exitCode: ExitCode.daemonNotRunning, message: 'jami-linkd stopped during the link.', data: { error: 'daemon_gone' } });
   }
 
   finish(result: CommandResult): void {

@@ -151,6 +151,16 @@ export function accountBlocks(rows: AccountRow[], style: Style): string[] {
   return lines;
 }
 
+/** The final message of a command that put an account on this device (import, import-file). */
+export function newAccountMessage(accountId: string, jamiId: string, deviceId: string): string {
+  return [`Account id: ${accountId}`, `Jami ID:    ${jamiId}`, ...(deviceId ? [`Device id:  ${deviceId}`] : [])].join('\n');
+}
+
+/** After a wrong password: how many more the daemon takes. */
+export function wrongPasswordLine(attemptsLeft: number): string {
+  return `Wrong password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`;
+}
+
 export type Tone = 'info' | 'ok' | 'fail' | 'warn';
 
 /** Where a command's output goes: human lines or JSON lines. */
