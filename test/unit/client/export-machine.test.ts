@@ -3,20 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { addDeviceInputFor, EXPORT_MACHINE, exportInputFor, exportMachine, type ExportInput, type ExportState } from '../../../client/export-machine.js';
-import { makeStep } from '../../../service/contract/transition-table.js';
-import { labelOf } from './machine-rows.js';
+import { labelOf, stepper, walk } from './machine-rows.js';
 
-const step = makeStep(EXPORT_MACHINE);
-const take = (state: ExportState, input: ExportInput) => step(state, null, { type: input });
-
-function walk(inputs: ExportInput[]): ExportState[] {
-  const machine = exportMachine();
-  machine.fire('exportToDeviceSelected');
-  return inputs.map((input) => {
-    machine.fire(input);
-    return machine.state;
-  });
-}
+const take = stepper(EXPORT_MACHINE);
+const walkExport = (inputs: ExportInput[]): ExportState[] => walk(EXPORT_MACHINE, 'exportToDeviceSelected', inputs);
 
 describe('export machine driven by the token source and the daemon signals', () => {
   it('follows the export side: manual token, addDevice, 2-3 (confirm) -4-5 to Done', () => {
@@ -37,7 +27,7 @@ describe('export machine driven by the token source and the daemon signals', () 
   });
 
   it('reads a QR image through ScanQR and QRScanning', () => {
-    assert.deepEqual(walk(['cameraSelected', 'startCamera', 'qrDetected']), ['ExportDevice.Init.ScanQR', 'ExportDevice.Init.QRScanning', 'ExportDevice.Init.TokenObtained']);
+    assert.deepEqual(walkExport(['cameraSelected', 'startCamera', 'qrDetected']), ['ExportDevice.Init.ScanQR', 'ExportDevice.Init.QRScanning', 'ExportDevice.Init.TokenObtained']);
     assert.deepEqual(take('ExportDevice.Init.ScanQR', 'startCamera').effects, ['readQrImage']);
   });
 

@@ -2,20 +2,10 @@
 
 import assert from 'node:assert/strict';
 import { IMPORT_MACHINE, importInputFor, importMachine, type ImportInput, type ImportState } from '../../../client/import-machine.js';
-import { makeStep } from '../../../service/contract/transition-table.js';
-import { labelOf } from './machine-rows.js';
+import { labelOf, stepper, walk } from './machine-rows.js';
 
-const step = makeStep(IMPORT_MACHINE);
-const take = (state: ImportState, input: ImportInput) => step(state, null, { type: input });
-
-function walk(inputs: ImportInput[]): ImportState[] {
-  const machine = importMachine();
-  machine.fire('importFromDeviceSelected');
-  return inputs.map((input) => {
-    machine.fire(input);
-    return machine.state;
-  });
-}
+const take = stepper(IMPORT_MACHINE);
+const walkImport = (inputs: ImportInput[]): ImportState[] => walk(IMPORT_MACHINE, 'importFromDeviceSelected', inputs);
 
 describe('import machine driven by the daemon signals', () => {
   it('follows the import side 1-2-3-4-5 to Done, running the token, peer, password and account outputs', () => {
@@ -34,7 +24,7 @@ describe('import machine driven by the daemon signals', () => {
   });
 
   it('stays in Authenticating and asks again after auth_error bad_password', () => {
-    const states = walk(['tokenReceived', 'peerDetected', importInputFor(3, { auth_scheme: 'password' })!, importInputFor(3, { auth_scheme: 'password', auth_error: 'bad_password' })!]);
+    const states = walkImport(['tokenReceived', 'peerDetected', importInputFor(3, { auth_scheme: 'password' })!, importInputFor(3, { auth_scheme: 'password', auth_error: 'bad_password' })!]);
     assert.deepEqual(states.slice(2), ['ImportDevice.Authenticating', 'ImportDevice.Authenticating']);
     assert.deepEqual(take('ImportDevice.Authenticating', 'passwordRejected').effects, ['askPassword']);
   });
@@ -46,7 +36,7 @@ describe('import machine driven by the daemon signals', () => {
   });
 
   it('ends in ImportDevice.Error when the token times out before any peer', () => {
-    assert.deepEqual(walk(['tokenReceived', importInputFor(5, { error: 'timeout' })!]), ['ImportDevice.TokenAvailable', 'ImportDevice.Error']);
+    assert.deepEqual(walkImport(['tokenReceived', importInputFor(5, { error: 'timeout' })!]), ['ImportDevice.TokenAvailable', 'ImportDevice.Error']);
   });
 
   it('cancels an import in progress with removeAccount (Back/Cancel) and returns to Initial', () => {
