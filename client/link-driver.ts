@@ -10,12 +10,12 @@ import type { CommandName, CommandResult } from './render.js';
 /** After a cancel call, how long to wait for the daemon's final state 5 before exiting anyway. */
 export const CANCEL_SETTLE_MS = 5000;
 
-/** What a command does on each output of its machine. */
 /** The result of a link that ended with state 5 and `error`: the side's sentence for it, and the exit code. */
 export function linkFailure(command: CommandName, messages: Readonly<Record<string, string>>, error: string): CommandResult {
   return { command, exitCode: exitCodeForLinkError(error), message: messages[error] ?? `the link failed (${error || 'unknown error'}).`, data: { error } };
 }
 
+/** What a command does on each output of its machine. */
 export type OutputHandlers<O extends string> = Record<O, (details: Details) => void | Promise<void>>;
 
 /** Drives one side's machine: states S, inputs N (every side has Back/Cancel), outputs O. */
