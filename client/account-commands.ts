@@ -1,7 +1,7 @@
 // `jami-link accounts`, `create` and `remove`: one D-Bus call or two each, printed as blocks or JSON.
 
 import { UsageError, type CommandContext } from './command-context.js';
-import { DaemonClient, type Details } from './daemon-client.js';
+import { withDaemon, type Details } from './daemon-client.js';
 import { ExitCode } from './exit-codes.js';
 import { accountBlocks, type AccountRow, type CommandResult } from './render.js';
 import { listAccounts, resolveAccount, type AccountSummary } from './resolve-account.js';
@@ -19,17 +19,8 @@ export function accountRow(account: Pick<AccountSummary, 'id' | 'details'>): Acc
   };
 }
 
-async function withDaemon<T>(ctx: CommandContext, work: (daemon: DaemonClient) => Promise<T>): Promise<T> {
-  const daemon = await DaemonClient.connect(ctx.bus);
-  try {
-    return await work(daemon);
-  } finally {
-    daemon.close();
-  }
-}
-
 export function runAccounts(ctx: CommandContext): Promise<CommandResult> {
-  return withDaemon(ctx, async (daemon) => {
+  return withDaemon(ctx.bus, async (daemon) => {
     const rows = (await listAccounts(daemon)).map(accountRow);
     ctx.reporter.lines(accountBlocks(rows, ctx.style));
     return { command: 'accounts', exitCode: ExitCode.success, data: { accounts: rows } };
@@ -62,7 +53,7 @@ async function readNewPassword(options: CreateOptions, ctx: CommandContext): Pro
 export async function runCreate(options: CreateOptions, ctx: CommandContext): Promise<CommandResult> {
   if (options.passwordStdin && options.askPassword) throw new UsageError('use --password-stdin or --ask-password, not both');
   const password = await readNewPassword(options, ctx);
-  return withDaemon(ctx, async (daemon) => {
+  return withDaemon(ctx.bus, async (daemon) => {
     const details: Details = { 'Account.type': 'RING' };
     if (options.alias) details['Account.alias'] = options.alias;
     if (options.deviceName) details['Account.deviceName'] = options.deviceName;
@@ -77,7 +68,7 @@ export async function runCreate(options: CreateOptions, ctx: CommandContext): Pr
 }
 
 export function runRemove(reference: string, ctx: CommandContext): Promise<CommandResult> {
-  return withDaemon(ctx, async (daemon) => {
+  return withDaemon(ctx.bus, async (daemon) => {
     const account = await resolveAccount(daemon, reference);
     await daemon.removeAccount(account.id);
     const name = account.alias ? `${account.alias} (id ${account.id})` : account.id;

@@ -4,12 +4,12 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError, type CommandContext } from './command-context.js';
-import { DaemonCallError, DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
+import { MAX_PASSWORD_ATTEMPTS } from '../service/linking/link-state.js';
+import { canceledResult, passwordNeededResult, UsageError, type CommandContext } from './command-context.js';
+import { DaemonCallError, withDaemon, type ConnectDaemon, type Details } from './daemon-client.js';
 import { ExitCode } from './exit-codes.js';
-import { PASSWORD_ATTEMPTS } from './import-command.js';
 import { PromptInterrupted } from './prompt.js';
-import type { CommandName, CommandResult } from './render.js';
+import { newAccountMessage, wrongPasswordLine, type CommandResult } from './render.js';
 import { resolveAccount } from './resolve-account.js';
 
 /** D-Bus errors of addAccount with Account.archivePath (dbus-introspection/…ConfigurationManager.xml). */
@@ -71,23 +71,6 @@ function checkDestination(file: string): void {
   }
 }
 
-async function withDaemon<T>(ctx: CommandContext, connect: ConnectDaemon, work: (daemon: LinkDaemon) => Promise<T>): Promise<T> {
-  const daemon = await connect(ctx.bus);
-  try {
-    return await work(daemon);
-  } finally {
-    daemon.close();
-  }
-}
-
-function passwordNeeded(command: CommandName, message: string): CommandResult {
-  return { command, exitCode: ExitCode.authentication, message, data: { error: 'password_needed' } };
-}
-
-function canceled(command: CommandName): CommandResult {
-  return { command, exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } };
-}
-
 /** One line of standard input (--password-stdin); undefined when there is none. */
 async function passwordFromStdin(ctx: CommandContext): Promise<string | undefined> {
   const line = await ctx.prompter.readLine('');
@@ -105,7 +88,7 @@ async function passwordFromTerminal(ctx: CommandContext, question: string): Prom
   return password === undefined || password === '' ? undefined : password;
 }
 
-export async function runImportFile(options: ImportFileOptions, ctx: CommandContext, connect: ConnectDaemon = DaemonClient.connect): Promise<CommandResult> {
+export async function runImportFile(options: ImportFileOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
   const command = 'import-file';
   const file = path.resolve(options.file);
   checkArchiveFile(file);
@@ -114,7 +97,7 @@ export async function runImportFile(options: ImportFileOptions, ctx: CommandCont
     password = await passwordFromStdin(ctx);
     if (password === undefined) throw new UsageError('--password-stdin: no password on standard input', { error: 'password_needed' });
   }
-  return withDaemon(ctx, connect, async (daemon) => {
+  return withDaemon(ctx.bus, async (daemon) => {
     // Without a password first: the daemon says whether the archive needs one. On a terminal we then
     // ask for it (3 attempts, like a link); otherwise a wrong or missing password ends the command.
     let typed = 0;
@@ -128,28 +111,28 @@ export async function runImportFile(options: ImportFileOptions, ctx: CommandCont
         if (!(error instanceof DaemonCallError)) throw error;
         if (error.errorName !== ARCHIVE_ERRORS.wrongPassword) return importFileFailure(file, error);
         const sent = password !== undefined;
-        if (!canPrompt(ctx, options) || typed >= PASSWORD_ATTEMPTS) {
+        if (!canPrompt(ctx, options) || typed >= MAX_PASSWORD_ATTEMPTS) {
           if (sent) return { command, exitCode: ExitCode.authentication, message: `wrong password for the archive ${file}.`, data: { error: 'wrong_password', file } };
-          return passwordNeeded(
+          return passwordNeededResult(
             command,
             `the archive ${file} needs a password (it is encrypted): ` +
               (ctx.json ? '--json never prompts, pass --password-stdin and write the password on standard input.' : 'pass --password-stdin, or run this on a terminal to be asked.'),
           );
         }
         if (sent) {
-          const left = PASSWORD_ATTEMPTS - typed;
-          ctx.reporter.say('fail', `Wrong password. ${left} attempt${left === 1 ? '' : 's'} left.`);
+          const left = MAX_PASSWORD_ATTEMPTS - typed;
+          ctx.reporter.say('fail', wrongPasswordLine(left));
         } else {
           ctx.reporter.say('info', 'This archive is protected by a password.');
         }
         try {
-          password = await passwordFromTerminal(ctx, `Password (attempt ${typed + 1} of ${PASSWORD_ATTEMPTS}): `);
+          password = await passwordFromTerminal(ctx, `Password (attempt ${typed + 1} of ${MAX_PASSWORD_ATTEMPTS}): `);
         } catch (interrupted) {
-          if (interrupted instanceof PromptInterrupted) return canceled(command);
+          if (interrupted instanceof PromptInterrupted) return canceledResult(command);
           throw interrupted;
         }
         typed++;
-        if (password === undefined) return canceled(command);
+        if (password === undefined) return canceledResult(command);
         continue;
       }
       const details = await daemon.getAccountDetails(accountId);
@@ -160,11 +143,11 @@ export async function runImportFile(options: ImportFileOptions, ctx: CommandCont
       return {
         command,
         exitCode: ExitCode.success,
-        message: [`Account id: ${accountId}`, `Jami ID:    ${jamiId}`, ...(deviceId ? [`Device id:  ${deviceId}`] : [])].join('\n'),
+        message: newAccountMessage(accountId, jamiId, deviceId),
         data: { error: '', accountId, jamiId, deviceId, alias, file, hasPassword: details['Account.archiveHasPassword'] === 'true' },
       };
     }
-  });
+  }, connect);
 }
 
 /** addAccount's refusals of an archive file, other than a wrong password. */
@@ -182,11 +165,11 @@ export function importFileFailure(file: string, error: DaemonCallError): Command
   return { command, exitCode: ExitCode.failure, message: `jami-linkd could not import ${file}: ${error.text}`, data: { error: 'dbus', dbusError: error.errorName, file } };
 }
 
-export async function runBackup(options: BackupOptions, ctx: CommandContext, connect: ConnectDaemon = DaemonClient.connect): Promise<CommandResult> {
+export async function runBackup(options: BackupOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
   const command = 'backup';
   const file = path.resolve(options.file);
   checkDestination(file);
-  return withDaemon(ctx, connect, async (daemon) => {
+  return withDaemon(ctx.bus, async (daemon) => {
     const account = await resolveAccount(daemon, options.account);
     const name = account.alias ? `${account.alias} (id ${account.id})` : account.id;
     if (account.details['Account.archiveURL'] === 'jami-auth') {
@@ -197,12 +180,12 @@ export async function runBackup(options: BackupOptions, ctx: CommandContext, con
     if (options.passwordStdin) {
       password = await passwordFromStdin(ctx);
       if (password === undefined) {
-        if (hasPassword) return passwordNeeded(command, '--password-stdin: no password on standard input.');
+        if (hasPassword) return passwordNeededResult(command, '--password-stdin: no password on standard input.');
         throw new UsageError('--password-stdin: no password on standard input', { error: 'password_needed' });
       }
     } else if (hasPassword) {
       if (!canPrompt(ctx, options)) {
-        return passwordNeeded(
+        return passwordNeededResult(
           command,
           `account ${name} is protected by a password: ` +
             (ctx.json ? '--json never prompts, pass --password-stdin and write the password on standard input.' : 'pass --password-stdin, or run this on a terminal to be asked.'),
@@ -211,10 +194,10 @@ export async function runBackup(options: BackupOptions, ctx: CommandContext, con
       try {
         password = await passwordFromTerminal(ctx, `Password of account ${account.alias || account.id}: `);
       } catch (interrupted) {
-        if (interrupted instanceof PromptInterrupted) return canceled(command);
+        if (interrupted instanceof PromptInterrupted) return canceledResult(command);
         throw interrupted;
       }
-      if (password === undefined) return canceled(command);
+      if (password === undefined) return canceledResult(command);
     }
 
     ctx.reporter.wait(`Writing the backup of ${name}…`);
@@ -245,7 +228,7 @@ export async function runBackup(options: BackupOptions, ctx: CommandContext, con
       ].join('\n'),
       data: { error: '', accountId: account.id, jamiId: account.jamiId, file, encrypted },
     };
-  });
+  }, connect);
 }
 
 /** `file` quoted for a shell command line when it needs to be. */

@@ -31,6 +31,16 @@ export class UsageError extends Error {
   }
 }
 
+/** The user (or the other device) stopped the command. */
+export function canceledResult(command: CommandName, message = 'Canceled.', data: Record<string, unknown> = {}): CommandResult {
+  return { command, exitCode: ExitCode.canceled, message, data: { error: 'canceled', ...data } };
+}
+
+/** A password was needed and none could be read (no terminal, --json, or an empty --password-stdin). */
+export function passwordNeededResult(command: CommandName, message: string): CommandResult {
+  return { command, exitCode: ExitCode.authentication, message, data: { error: 'password_needed' } };
+}
+
 export function resultForError(command: CommandName, error: unknown): CommandResult {
   if (error instanceof UsageError) return { command, exitCode: ExitCode.usage, message: error.message, data: { error: 'usage', ...error.data } };
   if (error instanceof QrImageError) return { command, exitCode: ExitCode.usage, message: error.message, data: { error: 'qr_image' } };

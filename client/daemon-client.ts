@@ -80,6 +80,16 @@ export interface LinkDaemon extends EventEmitter<DaemonClientEvents> {
 
 export type ConnectDaemon = (choice: BusChoice) => Promise<LinkDaemon>;
 
+/** Connects for one command's work; the connection is closed however the work ends. */
+export async function withDaemon<T>(bus: BusChoice, work: (daemon: LinkDaemon) => Promise<T>, connect: ConnectDaemon = DaemonClient.connect): Promise<T> {
+  const daemon = await connect(bus);
+  try {
+    return await work(daemon);
+  } finally {
+    daemon.close();
+  }
+}
+
 export class DaemonClient extends EventEmitter<DaemonClientEvents> implements LinkDaemon {
   /** Unique name (":1.42") of the daemon, from which alone signals are accepted. */
   private owner = '';

@@ -1,12 +1,19 @@
 // `jami-link export`: the device that has the account. Takes the token, calls addDevice, shows
 // the new device's address and asks before confirmAddDevice; follows addDeviceStateChanged.
 
-import type { CommandContext } from './command-context.js';
-import { UsageError } from './command-context.js';
-import { addDeviceInputFor, exportInputFor, ClientMachine } from './client-machine.js';
-import { DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
-import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
-import { LinkDriver, type OutputHandlers } from './link-driver.js';
+import { canceledResult, UsageError, type CommandContext } from './command-context.js';
+import { withDaemon, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
+import { ExitCode } from './exit-codes.js';
+import {
+  addDeviceInputFor,
+  exportInputFor,
+  exportMachine,
+  type ExportInput,
+  type ExportMachine,
+  type ExportOutput,
+  type ExportState,
+} from './export-machine.js';
+import { LinkDriver, linkFailure, type OutputHandlers } from './link-driver.js';
 import type { CommandResult } from './render.js';
 import { resolveAccount } from './resolve-account.js';
 import { obtainToken, TokenCanceled, type TokenSourceOptions } from './token-input.js';
@@ -34,27 +41,23 @@ export function addDeviceRefusal(code: number): CommandResult {
   return { command: 'export', exitCode: ExitCode.failure, message: `jami-linkd could not start the link (addDevice: ${code}).`, data: { error: 'refused', addDevice: code } };
 }
 
+const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  network: 'the link failed: the connection to the new device was lost (network).',
+  authentication: 'the link failed: authentication (the new device gave a wrong password 3 times, or could not prove the token).',
+  timeout: 'the link timed out: the new device did not answer in time (is its token still shown?).',
+  canceled: 'the link was canceled (here or on the new device).',
+};
+
 /** What to tell the user, and the exit code, for the export side's state 5 error. */
 export function exportFailure(error: string): CommandResult {
-  const messages: Record<string, string> = {
-    network: 'the link failed: the connection to the new device was lost (network).',
-    authentication: 'the link failed: authentication (the new device gave a wrong password 3 times, or could not prove the token).',
-    timeout: 'the link timed out: the new device did not answer in time (is its token still shown?).',
-    canceled: 'the link was canceled (here or on the new device).',
-  };
-  return {
-    command: 'export',
-    exitCode: exitCodeForLinkError(error),
-    message: messages[error] ?? `the link failed (${error || 'unknown error'}).`,
-    data: { error },
-  };
+  return linkFailure('export', FAILURE_MESSAGES, error);
 }
 
-export async function runExport(options: ExportOptions, ctx: CommandContext, connect: ConnectDaemon = DaemonClient.connect): Promise<CommandResult> {
+export async function runExport(options: ExportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
   if (ctx.json && !options.yes) {
     throw new UsageError('--json never prompts: add --yes to link the device without the confirmation question', { error: 'confirmation_needed' });
   }
-  const machine = new ClientMachine();
+  const machine = exportMachine();
   machine.fire('exportToDeviceSelected');
   let token: string;
   let onInterrupt: () => void = () => undefined;
@@ -67,36 +70,37 @@ export async function runExport(options: ExportOptions, ctx: CommandContext, con
   } catch (error) {
     if (!(error instanceof TokenCanceled)) throw error;
     machine.fire('back');
-    return { command: 'export', exitCode: ExitCode.canceled, message: 'Canceled: no token entered.', data: { error: 'canceled' } };
+    return canceledResult('export', 'Canceled: no token entered.');
   } finally {
     ctx.interrupts.off('interrupt', onInterrupt);
   }
 
-  const daemon = await connect(ctx.bus);
-  try {
-    const account = await resolveAccount(daemon, options.account);
-    return await new ExportLink(daemon, machine, account, token, options, ctx).run();
-  } finally {
-    daemon.close();
-  }
+  return withDaemon(
+    ctx.bus,
+    async (daemon) => {
+      const account = await resolveAccount(daemon, options.account);
+      return new ExportLink(daemon, machine, account, token, options, ctx).run();
+    },
+    connect,
+  );
 }
 
-class ExportLink extends LinkDriver {
+class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
   private opId = 0;
   private early: Array<[string, number, number, Details]> | undefined = [];
 
   constructor(
     private readonly daemon: LinkDaemon,
-    machine: ClientMachine,
+    machine: ExportMachine,
     private readonly account: { id: string; alias: string; jamiId: string },
     private readonly token: string,
     private readonly options: ExportOptions,
     ctx: CommandContext,
   ) {
-    super(ctx, 'export', machine);
+    super(ctx, 'export', machine, 'cancelAddDevice');
   }
 
-  protected readonly outputs: OutputHandlers = {
+  protected readonly outputs: OutputHandlers<ExportOutput> = {
     addDevice: () => this.addDevice(),
     showConnecting: () => {
       this.ctx.reporter.say('ok', 'jami-linkd accepted the token.');
@@ -128,13 +132,9 @@ class ExportLink extends LinkDriver {
     cancelAddDevice: async () => {
       await this.daemon.cancelAddDevice(this.account.id, this.opId);
     },
-    addAccount: undefined,
-    showToken: undefined,
-    askPassword: undefined,
-    showAccount: undefined,
-    removeAccount: undefined,
-    readQrImage: undefined,
-    showTokenProblem: undefined,
+    // Init's outputs are run by obtainToken (token-input.ts) before the link starts.
+    readQrImage: () => undefined,
+    showTokenProblem: () => undefined,
   };
 
   private refusal = 0;
@@ -145,7 +145,7 @@ class ExportLink extends LinkDriver {
       if (this.early) this.early.push([accountId, opId, state, details]);
       else if (opId === this.opId) this.onSignal(state, details);
     });
-    this.daemon.on('daemonGone', () => this.finish({ command: 'export', exitCode: ExitCode.daemonNotRunning, message: 'jami-linkd stopped during the link.', data: { error: 'daemon_gone' } }));
+    this.daemon.on('daemonGone', () => this.daemonGone());
     this.enqueue('tokenValidated');
     return this.done;
   }
@@ -183,7 +183,7 @@ class ExportLink extends LinkDriver {
     void this.ctx.prompter.confirm('Link this device? [y/N] ', { signal }).then((yes) => {
       if (signal.aborted || this.finished) return;
       if (yes) this.enqueue('peerConfirmed');
-      else this.cancel({ command: 'export', exitCode: ExitCode.canceled, message: 'Not linked: you refused the device.', data: { error: 'canceled', refused: true } });
+      else this.cancel(canceledResult('export', 'Not linked: you refused the device.', { refused: true }));
     });
   }
 }

@@ -1,16 +1,14 @@
 // `jami-link import`: the new device. Creates the importing account, shows the token (QR + text),
 // follows deviceAuthStateChanged through the client machine, asks for the password when needed.
 
-import type { CommandContext } from './command-context.js';
-import { DaemonClient, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
-import { importInputFor } from './client-machine.js';
-import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
-import { LinkDriver, type OutputHandlers } from './link-driver.js';
+import { MAX_PASSWORD_ATTEMPTS } from '../service/linking/link-state.js';
+import { canceledResult, passwordNeededResult, type CommandContext } from './command-context.js';
+import { withDaemon, type ConnectDaemon, type Details, type LinkDaemon } from './daemon-client.js';
+import { ExitCode } from './exit-codes.js';
+import { importInputFor, importMachine, type ImportInput, type ImportOutput, type ImportState } from './import-machine.js';
+import { LinkDriver, linkFailure, type OutputHandlers } from './link-driver.js';
 import { PromptInterrupted } from './prompt.js';
-import { tokenBlock, type CommandResult } from './render.js';
-
-/** Passwords the daemon accepts per link (Jami: 3). */
-export const PASSWORD_ATTEMPTS = 3;
+import { newAccountMessage, tokenBlock, wrongPasswordLine, type CommandResult } from './render.js';
 
 export interface ImportOptions {
   deviceName?: string;
@@ -25,32 +23,23 @@ export function importAccountDetails(options: Pick<ImportOptions, 'deviceName'>)
   return details;
 }
 
+const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  network: 'the link failed: the connection to the other device was lost (network).',
+  authentication: 'the link failed: authentication (wrong password 3 times, or the account could not be verified).',
+  timeout: 'the link timed out: no device used the token in time. Run jami-link import again for a new token.',
+  canceled: 'the link was canceled (here or on the other device).',
+};
+
 /** What to tell the user, and the exit code, for the import side's state 5 error. */
 export function importFailure(error: string): CommandResult {
-  const messages: Record<string, string> = {
-    network: 'the link failed: the connection to the other device was lost (network).',
-    authentication: 'the link failed: authentication (wrong password 3 times, or the account could not be verified).',
-    timeout: 'the link timed out: no device used the token in time. Run jami-link import again for a new token.',
-    canceled: 'the link was canceled (here or on the other device).',
-  };
-  return {
-    command: 'import',
-    exitCode: exitCodeForLinkError(error),
-    message: messages[error] ?? `the link failed (${error || 'unknown error'}).`,
-    data: { error },
-  };
+  return linkFailure('import', FAILURE_MESSAGES, error);
 }
 
-export async function runImport(options: ImportOptions, ctx: CommandContext, connect: ConnectDaemon = DaemonClient.connect): Promise<CommandResult> {
-  const daemon = await connect(ctx.bus);
-  try {
-    return await new ImportLink(daemon, options, ctx).run();
-  } finally {
-    daemon.close();
-  }
+export function runImport(options: ImportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
+  return withDaemon(ctx.bus, (daemon) => new ImportLink(daemon, options, ctx).run(), connect);
 }
 
-class ImportLink extends LinkDriver {
+class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
   private accountId = '';
   /** Signals that arrived before addAccount returned our id. */
   private early: Array<[string, number, Details]> | undefined = [];
@@ -62,10 +51,10 @@ class ImportLink extends LinkDriver {
     private readonly options: ImportOptions,
     ctx: CommandContext,
   ) {
-    super(ctx, 'import');
+    super(ctx, 'import', importMachine(), 'removeAccount');
   }
 
-  protected readonly outputs: OutputHandlers = {
+  protected readonly outputs: OutputHandlers<ImportOutput> = {
     addAccount: () => this.addAccount(),
     showToken: (details) => {
       if (this.options.qr) this.ctx.reporter.lines(tokenBlock(details.token, this.ctx.style));
@@ -90,13 +79,6 @@ class ImportLink extends LinkDriver {
     removeAccount: async () => {
       if (this.accountId) await this.daemon.removeAccount(this.accountId);
     },
-    readQrImage: undefined,
-    showTokenProblem: undefined,
-    addDevice: undefined,
-    askConfirmation: undefined,
-    confirmAddDevice: undefined,
-    cancelAddDevice: undefined,
-    showDeviceAdded: undefined,
   };
 
   run(): Promise<CommandResult> {
@@ -104,7 +86,7 @@ class ImportLink extends LinkDriver {
       if (this.early) this.early.push([accountId, state, details]);
       else if (accountId === this.accountId) this.onSignal(state, details);
     });
-    this.daemon.on('daemonGone', () => this.finish({ command: 'import', exitCode: ExitCode.daemonNotRunning, message: 'jami-linkd stopped during the link.', data: { error: 'daemon_gone' } }));
+    this.daemon.on('daemonGone', () => this.daemonGone());
     this.enqueue('importFromDeviceSelected');
     return this.done;
   }
@@ -120,7 +102,7 @@ class ImportLink extends LinkDriver {
   private onSignal(state: number, details: Details): void {
     const input = importInputFor(state, details);
     this.enqueueSignal(state, details, input, () => {
-      const attemptsLeft = state === 3 && details.auth_scheme === 'password' ? PASSWORD_ATTEMPTS - this.badPasswords - (details.auth_error ? 1 : 0) : undefined;
+      const attemptsLeft = state === 3 && details.auth_scheme === 'password' ? MAX_PASSWORD_ATTEMPTS - this.badPasswords - (details.auth_error ? 1 : 0) : undefined;
       this.ctx.reporter.state({ side: 'import', accountId: this.accountId, state, details, clientState: this.machine.state, attemptsLeft });
     });
   }
@@ -131,11 +113,10 @@ class ImportLink extends LinkDriver {
       this.ctx.reporter.wait('Waiting for the account…');
       return;
     }
-    const left = PASSWORD_ATTEMPTS - this.badPasswords;
-    if (details.auth_error) this.ctx.reporter.say('fail', `Wrong password. ${left} attempt${left === 1 ? '' : 's'} left.`);
+    const left = MAX_PASSWORD_ATTEMPTS - this.badPasswords;
+    if (details.auth_error) this.ctx.reporter.say('fail', wrongPasswordLine(left));
     else this.ctx.reporter.say('info', 'This account is protected by a password.');
-    const noPassword = (message: string) =>
-      this.cancel({ command: 'import', exitCode: ExitCode.authentication, message, data: { error: 'password_needed' } });
+    const noPassword = (message: string) => this.cancel(passwordNeededResult('import', message));
     if (!this.options.passwordStdin && (this.ctx.json || !this.ctx.prompter.isTerminal)) {
       noPassword(
         this.ctx.json
@@ -146,7 +127,7 @@ class ImportLink extends LinkDriver {
     }
     const signal = this.promptSignal();
     this.ctx.reporter.stopWaiting();
-    const attempt = `attempt ${PASSWORD_ATTEMPTS - left + 1} of ${PASSWORD_ATTEMPTS}`;
+    const attempt = `attempt ${MAX_PASSWORD_ATTEMPTS - left + 1} of ${MAX_PASSWORD_ATTEMPTS}`;
     const question = this.ctx.json ? '' : this.options.passwordStdin ? `Password (from standard input, ${attempt}): ` : `Password (${attempt}): `;
     const read = this.ctx.prompter.readSecret(question, { signal });
     // The prompt runs beside the queue: signals (a time-out, a cancel from the other device) still come in.
@@ -155,7 +136,7 @@ class ImportLink extends LinkDriver {
         if (signal.aborted || this.finished) return;
         if (password === undefined) {
           if (this.options.passwordStdin) noPassword('no password on standard input (one line per attempt).');
-          else this.cancel({ command: 'import', exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } });
+          else this.cancel(canceledResult('import'));
           return;
         }
         this.enqueueWork(() => this.sendPassword(password));
@@ -181,7 +162,7 @@ class ImportLink extends LinkDriver {
     this.finish({
       command: 'import',
       exitCode: ExitCode.success,
-      message: [`Account id: ${this.accountId}`, `Jami ID:    ${jamiId}`, ...(deviceId ? [`Device id:  ${deviceId}`] : [])].join('\n'),
+      message: newAccountMessage(this.accountId, jamiId, deviceId),
       data: { error: '', accountId: this.accountId, jamiId, deviceId },
     });
   }

@@ -1,18 +1,25 @@
 // Runs one side of a link: feeds the client machine one input at a time (daemon signals, the user's
 // answers, Ctrl-C), runs each transition's outputs in order, and settles the command's result once.
 
-import { ClientMachine, type ClientInput, type ClientOutput, type Transition } from './client-machine.js';
-import { resultForError, type CommandContext } from './command-context.js';
+import type { ClientMachine, ClientStep } from './client-machine.js';
+import { canceledResult, resultForError, type CommandContext } from './command-context.js';
 import type { Details } from './daemon-client.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
 import type { CommandName, CommandResult } from './render.js';
 
 /** After a cancel call, how long to wait for the daemon's final state 5 before exiting anyway. */
 export const CANCEL_SETTLE_MS = 5000;
 
-export type OutputHandlers = Record<ClientOutput, ((details: Details) => void | Promise<void>) | undefined>;
+/** The result of a link that ended with state 5 and `error`: the side's sentence for it, and the exit code. */
+export function linkFailure(command: CommandName, messages: Readonly<Record<string, string>>, error: string): CommandResult {
+  return { command, exitCode: exitCodeForLinkError(error), message: messages[error] ?? `the link failed (${error || 'unknown error'}).`, data: { error } };
+}
 
-export abstract class LinkDriver {
+/** What a command does on each output of its machine. */
+export type OutputHandlers<O extends string> = Record<O, (details: Details) => void | Promise<void>>;
+
+/** Drives one side's machine: states S, inputs N (every side has Back/Cancel), outputs O. */
+export abstract class LinkDriver<S extends string, N extends string, O extends string> {
   private queue: Promise<void> = Promise.resolve();
   private settle!: (result: CommandResult) => void;
   private settled = false;
@@ -26,12 +33,14 @@ export abstract class LinkDriver {
   protected constructor(
     protected readonly ctx: CommandContext,
     protected readonly command: CommandName,
-    readonly machine: ClientMachine = new ClientMachine(),
+    readonly machine: ClientMachine<S, N | 'back', O>,
+    /** The output by which Back/Cancel cancels the link on the daemon (without it, nothing waits). */
+    private readonly daemonCancel: O,
   ) {
     this.done = new Promise((resolve) => {
       this.settle = resolve;
     });
-    const onInterrupt = () => this.cancel({ command, exitCode: ExitCode.canceled, message: 'Canceled.', data: { error: 'canceled' } });
+    const onInterrupt = () => this.cancel(canceledResult(command));
     ctx.interrupts.on('interrupt', onInterrupt);
     void this.done.then(() => {
       ctx.interrupts.off('interrupt', onInterrupt);
@@ -40,14 +49,14 @@ export abstract class LinkDriver {
     });
   }
 
-  protected abstract readonly outputs: OutputHandlers;
+  protected abstract readonly outputs: OutputHandlers<O>;
 
   get finished(): boolean {
     return this.settled;
   }
 
   /** Queues `input`; inputs are applied one after the other, each with its outputs. */
-  enqueue(input: ClientInput, details: Details = {}): void {
+  enqueue(input: N | 'back', details: Details = {}): void {
     this.enqueueWork(() => this.apply(input, details));
   }
 
@@ -55,7 +64,7 @@ export abstract class LinkDriver {
    * Queues a daemon signal: its input (if any) goes to the machine, then `report` sees the machine's
    * new state, then the outputs run. While canceling, the signal is only reported; state 5 ends the run.
    */
-  protected enqueueSignal(state: number, details: Details, input: ClientInput | undefined, report: () => void): void {
+  protected enqueueSignal(state: number, details: Details, input: N | undefined, report: () => void): void {
     this.enqueueWork(async () => {
       if (this.settled) return;
       if (this.cancelResult) {
@@ -83,6 +92,11 @@ export abstract class LinkDriver {
     });
   }
 
+  /** The daemon left the bus: no more signals can come. */
+  protected daemonGone(): void {
+    this.finish({ command: this.command, exitCode: ExitCode.daemonNotRunning, message: 'jami-linkd stopped during the link.', data: { error: 'daemon_gone' } });
+  }
+
   finish(result: CommandResult): void {
     if (this.settled) return;
     this.settled = true;
@@ -96,17 +110,17 @@ export abstract class LinkDriver {
     return this.promptAbort.signal;
   }
 
-  private async apply(input: ClientInput | undefined, details: Details, report?: () => void): Promise<void> {
+  private async apply(input: N | 'back' | undefined, details: Details, report?: () => void): Promise<void> {
     if (this.settled) return;
-    const transition: Transition | undefined = input ? this.machine.fire(input) : undefined;
+    const transition: ClientStep<S, O> | undefined = input ? this.machine.fire(input) : undefined;
     report?.();
     if (!transition) return;
     if (transition.to !== transition.from) this.promptAbort?.abort();
     for (const output of transition.outputs) {
       if (this.settled) return;
-      await this.outputs[output]?.(details);
+      await this.outputs[output](details);
     }
-    if (transition.to === 'Initial' && this.cancelResult && !transition.outputs.some((o) => o === 'removeAccount' || o === 'cancelAddDevice')) {
+    if (transition.to === 'Initial' && this.cancelResult && !transition.outputs.includes(this.daemonCancel)) {
       this.finish(this.cancelResult); // nothing to cancel on the daemon
     }
   }

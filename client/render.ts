@@ -2,10 +2,11 @@
 // or JSON lines (one per state change and a final result), the token's QR block, the account list.
 
 import type { Writable } from 'node:stream';
-import type { ClientState } from './client-machine.js';
 import { exitCodeName, ExitCode } from './exit-codes.js';
 import { renderQrHalfBlocks } from './qr.js';
 import type { Details } from './daemon-client.js';
+import type { ExportState } from './export-machine.js';
+import type { ImportState } from './import-machine.js';
 
 export const TERMINAL_WIDTH = 80;
 
@@ -26,7 +27,7 @@ export interface StateEvent {
   state: number;
   details: Details;
   /** The client machine's state after this signal. */
-  clientState: ClientState;
+  clientState: ImportState | ExportState;
   /** Import side, state 3 of a password account: passwords the daemon still accepts. */
   attemptsLeft?: number;
 }
@@ -48,7 +49,7 @@ export interface StateLine {
   state: number;
   name: string;
   details: Details;
-  clientState: ClientState;
+  clientState: ImportState | ExportState;
   attemptsLeft?: number;
 }
 
@@ -148,6 +149,16 @@ export function accountBlocks(rows: AccountRow[], style: Style): string[] {
     lines.push(`  password:  ${row.hasPassword ? 'yes' : 'no'}`);
   }
   return lines;
+}
+
+/** The final message of a command that put an account on this device (import, import-file). */
+export function newAccountMessage(accountId: string, jamiId: string, deviceId: string): string {
+  return [`Account id: ${accountId}`, `Jami ID:    ${jamiId}`, ...(deviceId ? [`Device id:  ${deviceId}`] : [])].join('\n');
+}
+
+/** After a wrong password: how many more the daemon takes. */
+export function wrongPasswordLine(attemptsLeft: number): string {
+  return `Wrong password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`;
 }
 
 export type Tone = 'info' | 'ok' | 'fail' | 'warn';

@@ -2,7 +2,7 @@
 // or a QR image file) and why it is refused, all before any D-Bus call.
 
 import { InvalidTokenError, parseAuthToken, type TokenProblem } from '../service/linking/auth-token.js';
-import type { ClientMachine } from './client-machine.js';
+import type { ExportMachine } from './export-machine.js';
 import { UsageError, type CommandContext } from './command-context.js';
 import { decodeQrImageFile, QrImageError } from './qr.js';
 
@@ -45,7 +45,7 @@ function refuse(check: Extract<TokenCheck, { ok: false }>, source: string): neve
  * Obtains a valid token, driving the machine through ExportDevice.Init's sub-states. Refusals throw
  * UsageError; an empty answer at the interactive prompt throws TokenCanceled.
  */
-export async function obtainToken(machine: ClientMachine, options: TokenSourceOptions, ctx: CommandContext): Promise<string> {
+export async function obtainToken(machine: ExportMachine, options: TokenSourceOptions, ctx: CommandContext): Promise<string> {
   if (options.token !== undefined && options.qrImage !== undefined) {
     throw new UsageError('give the token either as an argument or with --qr-image, not both');
   }
@@ -97,7 +97,7 @@ export async function obtainToken(machine: ClientMachine, options: TokenSourceOp
   }
 }
 
-function entered(machine: ClientMachine, text: string, source: string): string {
+function entered(machine: ExportMachine, text: string, source: string): string {
   const check = checkToken(text);
   if (!check.ok) {
     machine.fire('invalidCodeEntered');
