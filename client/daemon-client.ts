@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import dbus from 'dbus-next';
 import { DEFAULT_BUS_NAME, INTERFACE_NAME, OBJECT_PATH } from '../service/config.js';
+import { printable, printableDetails } from './printable.js';
 
 export type Details = Record<string, string>;
 
@@ -168,12 +169,12 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
     return this.call('cancelAddDevice', 'su', [accountId, opId]) as Promise<boolean>;
   }
 
-  getAccountList(): Promise<string[]> {
-    return this.call('getAccountList', '', []) as Promise<string[]>;
+  async getAccountList(): Promise<string[]> {
+    return ((await this.call('getAccountList', '', [])) as string[]).map(printable);
   }
 
-  getAccountDetails(accountId: string): Promise<Details> {
-    return this.call('getAccountDetails', 's', [accountId]) as Promise<Details>;
+  async getAccountDetails(accountId: string): Promise<Details> {
+    return printableDetails((await this.call('getAccountDetails', 's', [accountId])) as Details);
   }
 
   exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean> {
@@ -215,9 +216,9 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
     if (message.sender !== this.owner || message.path !== OBJECT_PATH || message.interface !== INTERFACE_NAME) return;
     const body = message.body;
     if (message.member === 'deviceAuthStateChanged') {
-      this.emit('deviceAuthStateChanged', body[0] as string, body[1] as number, body[2] as Details);
+      this.emit('deviceAuthStateChanged', printable(body[0] as string), body[1] as number, printableDetails(body[2] as Details));
     } else if (message.member === 'addDeviceStateChanged') {
-      this.emit('addDeviceStateChanged', body[0] as string, body[1] as number, body[2] as number, body[3] as Details);
+      this.emit('addDeviceStateChanged', printable(body[0] as string), body[1] as number, body[2] as number, printableDetails(body[3] as Details));
     }
   }
 }

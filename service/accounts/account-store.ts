@@ -22,6 +22,7 @@ import {
 } from './atomic-file.js';
 import {
   ArchiveError,
+  archiveAlias,
   decodeArchive,
   decryptArchive,
   encodeArchive,
@@ -156,7 +157,7 @@ export class AccountStore extends EventEmitter {
     const content = await decodeArchive(bytes, details.password);
     accountIdentityOf(content);
     const id = this.newId();
-    const fromArchive = typeof content['Account.alias'] === 'string' ? content['Account.alias'] : '';
+    const fromArchive = archiveAlias(content);
     await this.writeAccount(id, content, {
       alias: details.alias ?? fromArchive,
       deviceName: this.deviceNameOr(details.deviceName),
@@ -206,7 +207,7 @@ export class AccountStore extends EventEmitter {
     if (!pending) throw new Error(`account ${id} is not waiting for an archive`);
     const content = await unpackPlainArchive(plainArchive);
     const deviceKey = await this.deviceKeys.get(id);
-    const alias = typeof content['Account.alias'] === 'string' && !pending.alias ? content['Account.alias'] : pending.alias;
+    const alias = pending.alias || archiveAlias(content);
     const archive = await encodeReceivedArchive(plainArchive, content, password);
     const record = await this.writeAccount(id, content, { alias, deviceName: pending.deviceName, password, deviceKey, archive });
     return { jamiId: record.jamiId };

@@ -154,6 +154,15 @@ const fromBase64Pem = (value: unknown, key: string): string => {
   return text;
 };
 
+// C0 and C1 control characters (and DEL): never part of a name, and the stuff of terminal escape sequences.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** The alias an archive carries, as text fit to show: a peer or a file chose it. '' when there is none. */
+export function archiveAlias(content: ArchiveContent): string {
+  const alias = content['Account.alias'];
+  return typeof alias === 'string' ? alias.replace(CONTROL_CHARACTERS, '').slice(0, 256) : '';
+}
+
 export const toBase64Pem = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64');
 
 /** The account key and certificate chain (account certificate then its CA), as PEM. */
