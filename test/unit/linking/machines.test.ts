@@ -24,6 +24,7 @@ import {
   type ImportInputName,
   type ImportStateName,
 } from '../../../service/linking/import-machine.js';
+import type { LinkInput } from '../../../service/linking/link-machine.js';
 import { LinkState, SEED_STATE_NAMES, type LinkError } from '../../../service/linking/link-state.js';
 import { SEED_CLIENT_DIAGRAM, SEED_DAEMON_DIAGRAM } from '../../support/seed-diagrams.js';
 import { JAMI_ID, OTHER_JAMI_ID, PROOF, TEST_TOKEN } from './fakes.js';
@@ -53,22 +54,17 @@ type AnyStep = (state: string, context: unknown, input: Input) => StepResult<str
 
 /** One machine, seen through the loose types every check below needs. */
 interface Machine {
-  name: string;
   side: 'Import' | 'Export';
   states: Record<string, LinkState>;
   spec: MachineSpec<string, Input, string, string, string, unknown, LinkError>;
-  rows: readonly AnyRow[];
   /** One well-formed example of every input (and variants the guards tell apart). */
   inputs: readonly Input[];
   step: AnyStep;
-  awaitsUser(state: string): boolean;
 }
 
 const SIZE = 10;
-const IMPORT_INPUTS: Record<ImportInputName, ImportInput> = {
-  tokenGenerated: { type: 'tokenGenerated', token: TEST_TOKEN },
-  tokenFailed: { type: 'tokenFailed' },
-  peerDetected: { type: 'peerDetected', proof: PROOF },
+/** The inputs both machines know (link-machine.ts). */
+const LINK_INPUTS: Record<LinkInput['type'], LinkInput> = {
   channelOpen: { type: 'channelOpen' },
   transportFailed: { type: 'transportFailed', error: 'network' },
   timedOut: { type: 'timedOut' },
@@ -83,6 +79,12 @@ const IMPORT_INPUTS: Record<ImportInputName, ImportInput> = {
   stored: { type: 'stored' },
   peerAborted: { type: 'peerAborted', error: 'network' },
   unexpectedMessage: { type: 'unexpectedMessage' },
+};
+const IMPORT_INPUTS: Record<ImportInputName, ImportInput> = {
+  tokenGenerated: { type: 'tokenGenerated', token: TEST_TOKEN },
+  tokenFailed: { type: 'tokenFailed' },
+  peerDetected: { type: 'peerDetected', proof: PROOF },
+  ...LINK_INPUTS,
   passwordProvided: { type: 'passwordProvided', password: 'pw' },
   storeSucceeded: { type: 'storeSucceeded', jamiId: JAMI_ID },
   storeFailed: { type: 'storeFailed' },
@@ -93,20 +95,7 @@ const EXPORT_INPUTS: Record<ExportInputName, ExportInput> = {
   tokenValidated: { type: 'tokenValidated', accountProtected: true },
   confirm: { type: 'confirm' },
   connectFailed: { type: 'connectFailed' },
-  channelOpen: { type: 'channelOpen' },
-  transportFailed: { type: 'transportFailed', error: 'network' },
-  timedOut: { type: 'timedOut' },
-  cancel: { type: 'cancel' },
-  unexpectedEvent: { type: 'unexpectedEvent' },
-  authNone: { type: 'authNone' },
-  authPassword: { type: 'authPassword' },
-  badPassword: { type: 'badPassword' },
-  transfer: { type: 'transfer', size: SIZE },
-  archive: { type: 'archive', archive: Buffer.alloc(SIZE) },
-  password: { type: 'password', password: 'pw' },
-  stored: { type: 'stored' },
-  peerAborted: { type: 'peerAborted', error: 'network' },
-  unexpectedMessage: { type: 'unexpectedMessage' },
+  ...LINK_INPUTS,
   archiveOpened: { type: 'archiveOpened', archive: Buffer.alloc(SIZE) },
   archiveUnavailable: { type: 'archiveUnavailable' },
   passwordWrong: { type: 'passwordWrong' },
@@ -114,28 +103,22 @@ const EXPORT_INPUTS: Record<ExportInputName, ExportInput> = {
 };
 
 const importMachine: Machine = {
-  name: 'import',
   side: 'Import',
   states: IMPORT_STATES,
   spec: IMPORT_MACHINE as unknown as Machine['spec'],
-  rows: IMPORT_MACHINE.rows,
   inputs: [
     ...Object.values(IMPORT_INPUTS),
     { type: 'archive', archive: Buffer.alloc(SIZE + 1) } as ImportInput,
     { type: 'storeSucceeded', jamiId: OTHER_JAMI_ID } as ImportInput,
   ],
   step: importStep as unknown as AnyStep,
-  awaitsUser: (state) => importAwaitsUser(state as ImportStateName),
 };
 const exportMachine: Machine = {
-  name: 'export',
   side: 'Export',
   states: EXPORT_STATES,
   spec: EXPORT_MACHINE as unknown as Machine['spec'],
-  rows: EXPORT_MACHINE.rows,
   inputs: [...Object.values(EXPORT_INPUTS), { type: 'tokenValidated', accountProtected: false } as ExportInput],
   step: exportStep as unknown as AnyStep,
-  awaitsUser: (state) => exportAwaitsUser(state as ExportStateName),
 };
 
 /** A small deterministic PRNG, so a failing walk can be replayed. */
@@ -150,13 +133,14 @@ function prng(seed: number): () => number {
 const FAILURES: readonly LinkFailure[] = ['network', 'authentication', 'timeout', 'canceled'];
 
 for (const machine of [importMachine, exportMachine]) {
+  const { name, rows } = machine.spec;
   const states = Object.keys(machine.states);
   const live = states.filter((s) => s !== 'Done');
   const initial = machine.spec.context;
   const step = (state: string, input: Input, context: unknown = initial) => machine.step(state, context, input);
-  const transitions = machine.rows.filter((r) => !isIgnore(r)) as Extract<AnyRow, { kind: 'transition' }>[];
+  const transitions = rows.filter((r) => !isIgnore(r)) as Extract<AnyRow, { kind: 'transition' }>[];
 
-  describe(`the ${machine.name} machine`, () => {
+  describe(`the ${name} machine`, () => {
     it('has the seed states 0-5, starts in Init (0) and ends in Done (5)', () => {
       assert.equal(machine.spec.initial, 'Init');
       assert.deepEqual(machine.spec.final, ['Done']);
@@ -235,7 +219,7 @@ for (const machine of [importMachine, exportMachine]) {
     });
 
     it('has no row out of Done, and Done absorbs every input without output', () => {
-      assert.ok(machine.rows.every((r) => !r.from.includes('Done')));
+      assert.ok(rows.every((r) => !r.from.includes('Done')));
       for (const input of machine.inputs) {
         assert.deepEqual(step('Done', input), { state: 'Done', context: initial, effects: [], accepted: false });
       }
@@ -247,7 +231,7 @@ for (const machine of [importMachine, exportMachine]) {
           const result = step(state, input);
           assert.ok(states.includes(result.state));
           if (!result.accepted) {
-            const explicit = machine.rows.find((r) => r.on === input.type && r.from.includes(state));
+            const explicit = rows.find((r) => r.on === input.type && r.from.includes(state));
             assert.ok(machine.spec.localCalls?.includes(input.type) || (explicit && isIgnore(explicit)), `${state} drops ${input.type} silently`);
             assert.equal(result.state, state);
             assert.deepEqual(result.effects, []);
@@ -291,7 +275,7 @@ for (const machine of [importMachine, exportMachine]) {
     });
 
     it('emits exactly one DONE on every random walk that ends with a cancel', () => {
-      const random = prng(machine.name === 'import' ? 1 : 2);
+      const random = prng(name === 'import' ? 1 : 2);
       for (let walk = 0; walk < 3000; walk += 1) {
         let state = machine.spec.initial;
         let context = initial;
