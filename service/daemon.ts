@@ -10,7 +10,6 @@ import { ExportedObject } from './dbus/exported-object.js';
 import { CONFIGURATION_MANAGER_XML, loadInterfaceXml } from './dbus/interface-description.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
-import { LinkState } from './linking/link-state.js';
 import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
 import { INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
@@ -74,18 +73,15 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       },
       importAccounts: {
         storeLinkedAccount: (id, archive, password) => accounts.storeLinked(id, archive, password),
-        // Idempotent: forgets a pending account, or deletes one whose archive was already stored.
+        // Every failed import ends here, before its DONE: the pending account is forgotten, or the stored
+        // one deleted, so a failed import leaves nothing behind, not even in the account list.
         discard: async (id) => {
           await accounts.remove(id);
         },
       },
       signals: {
-        deviceAuthStateChanged: (accountId, state, details) => {
-          object?.emitSignal('deviceAuthStateChanged', accountId, state, details);
-          // The session discards what it stored; a failure before storing leaves the pending entry,
-          // which goes too: a failed import leaves nothing behind, not even in the account list.
-          if (state === LinkState.DONE && details.error !== '') accounts.dropPending(accountId);
-        },
+        deviceAuthStateChanged: (accountId, state, details) =>
+          object?.emitSignal('deviceAuthStateChanged', accountId, state, details),
         addDeviceStateChanged: (accountId, opId, state, details) =>
           object?.emitSignal('addDeviceStateChanged', accountId, opId, state, details),
       },

@@ -213,15 +213,15 @@ export class AccountStore extends EventEmitter {
     return { jamiId: record.jamiId };
   }
 
-  /** Forgets a pending account (failed or canceled import). */
-  dropPending(id: string): boolean {
+  /** Forgets a pending account (failed or canceled import: see remove). */
+  private dropPending(id: string): boolean {
     this.deviceKeys.delete(id);
     if (!this.pending.delete(id)) return false;
     this.emit('changed');
     return true;
   }
 
-  /** Deletes an account and its files. */
+  /** Deletes an account and its files, or forgets a pending one (the discard of a failed import). Idempotent. */
   async remove(id: string): Promise<boolean> {
     if (this.dropPending(id)) return true;
     if (!this.accounts.has(id)) return false;

@@ -5,7 +5,6 @@ export const ERROR_PREFIX = 'cx.ring.Ring.Error';
 export const DBusErrorName = {
   InvalidArgument: `${ERROR_PREFIX}.InvalidArgument`,
   AccessDenied: `${ERROR_PREFIX}.AccessDenied`,
-  NotFound: `${ERROR_PREFIX}.NotFound`,
   WrongPassword: `${ERROR_PREFIX}.WrongPassword`,
   InvalidArchive: `${ERROR_PREFIX}.InvalidArchive`,
   Failed: `${ERROR_PREFIX}.Failed`,

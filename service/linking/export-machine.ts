@@ -1,8 +1,9 @@
-// The export side (old device) as data: its states, inputs, outputs and transitions,
+// The export side (old device) as data: its states, inputs, context, outputs and transitions,
 // to hold line by line against the seed's daemon and client diagrams. Pure: no I/O here.
 
-import { LinkState } from './link-state.js';
-import { makeStep, type Row } from './transition-table.js';
+import { makeStep, rowsOf, type MachineSpec } from '../contract/transition-table.js';
+import { PEER_MESSAGES, type LinkInput, type LinkOutput } from './link-machine.js';
+import { LinkState, MAX_PASSWORD_ATTEMPTS, type LinkError } from './link-state.js';
 
 /** Our states, each shown to the client as one of the seed's numbers. */
 export const EXPORT_STATES = {
@@ -17,31 +18,36 @@ export const EXPORT_STATES = {
 } as const;
 export type ExportStateName = keyof typeof EXPORT_STATES;
 
-export type ExportInputName =
+export type ExportInput =
+  | LinkInput
   // from our user
-  | 'tokenValidated' // addDevice: the token parsed; start
-  | 'confirmProtected' // confirmAddDevice on an account with a password
-  | 'confirmUnprotected' // confirmAddDevice on an account without one
-  | 'cancel' // cancelAddDevice
+  | { readonly type: 'tokenValidated'; readonly accountProtected: boolean } // addDevice: the token parsed; start
+  | { readonly type: 'confirm' } // confirmAddDevice
   // from the transport
-  | 'channelOpen' // connection 'channel'
-  | 'connectFailed' // could not load our credentials or start the transport
-  | 'transportFailed' // connection 'failed' or channel 'closed' (carries the LinkFailure)
-  // from the importer (control messages)
-  | 'password' // password{password}
-  | 'stored' // stored
-  | 'peerAborted' // abort{error} (carries it)
-  | 'unexpectedMessage' // anything the importer must not send now
+  | { readonly type: 'connectFailed' } // could not load our credentials or start the transport
   // from our own effects
-  | 'archiveOpened'
-  | 'archiveUnavailable' // our archive did not open without a password, or opening it failed
-  | 'passwordWrong' // wrong, attempts left
-  | 'passwordWrongLast' // wrong, none left
-  | 'sendFailed' // sendArchive failed
-  | 'timedOut'
-  | 'unexpectedEvent';
+  | { readonly type: 'archiveOpened'; readonly archive: Buffer }
+  | { readonly type: 'archiveUnavailable' } // our archive did not open without a password, or opening it failed
+  | { readonly type: 'passwordWrong' } // the importer's password did not open our archive
+  | { readonly type: 'sendFailed' }; // sendArchive failed
+export type ExportInputName = ExportInput['type'];
+
+/** What the machine learns on its way, for its effects and its guards. */
+export interface ExportContext {
+  /** Whether our account's archive has a password (known at start; no API changes it). */
+  readonly accountProtected: boolean;
+  /** Wrong passwords the importer may still send before we give up. */
+  readonly attemptsLeft: number;
+}
+
+type ExportRecord = 'recordProtection' | 'countWrongPassword';
+
+type ExportGuard =
+  | 'accountProtected' // our archive needs the importer's password
+  | 'attemptsRemain'; // another wrong password would not be the last one allowed
 
 export type ExportOutput =
+  | LinkOutput
   | 'signalConnecting' // state 2 {}
   | 'connect' // credentials(), then transport.startExport()
   | 'signalAuthenticating' // state 3 {peer_address}
@@ -49,66 +55,77 @@ export type ExportOutput =
   | 'sendAuthPassword'
   | 'openArchive' // openArchive(undefined)
   | 'checkPassword' // openArchive(password)
-  | 'sendBadPassword'
+  | 'sendBadPassword' // bad_password{attemptsLeft}
   | 'signalInProgress' // state 4 {}
   | 'sendTransfer'
-  | 'sendArchive'
-  | 'sendAbort' // abort{error of this DONE}, when a channel is up
-  | 'teardown' // close channel and connection, stop the timer
-  | 'finish'; // state 5 {error}: exactly once
+  | 'sendArchive';
 
 const ALL = Object.keys(EXPORT_STATES) as ExportStateName[];
 const LIVE = ALL.filter((s) => s !== 'Done');
 
 const FAIL: ExportOutput[] = ['teardown', 'finish'];
-const ABORT: ExportOutput[] = ['sendAbort', 'teardown', 'finish'];
+const ABORT: ExportOutput[] = ['sendAbort', ...FAIL];
 
-export const EXPORT_TRANSITIONS: readonly Row<ExportStateName, ExportInputName, ExportOutput>[] = [
+const { row } = rowsOf<ExportStateName, ExportInputName, ExportOutput | ExportRecord, ExportGuard, LinkError>();
+
+export const EXPORT_TRANSITIONS = [
   // The happy path: the seed's daemon diagram, line by line.
-  { from: ['Init'], on: 'tokenValidated', to: 'Connecting', emit: ['signalConnecting', 'connect'],
-    seed: ['Export_Init --> Export_Connecting: Token validated'] },
-  { from: ['Connecting'], on: 'channelOpen', to: 'AwaitingConfirmation', emit: ['signalAuthenticating'],
-    seed: ['Export_Connecting --> Export_Authenticating: Connection established'] },
+  row('Init', 'tokenValidated', 'Connecting', ['recordProtection', 'signalConnecting', 'connect'],
+    { seed: ['Export_Init --> Export_Connecting: Token validated'] }),
+  row('Connecting', 'channelOpen', 'AwaitingConfirmation', ['signalAuthenticating'],
+    { seed: ['Export_Connecting --> Export_Authenticating: Connection established'] }),
   // Nothing reaches the importer before our user confirmed the peer address.
-  { from: ['AwaitingConfirmation'], on: 'confirmUnprotected', to: 'OpeningArchive', emit: ['sendAuthNone', 'openArchive'] },
-  { from: ['AwaitingConfirmation'], on: 'confirmProtected', to: 'AwaitingPassword', emit: ['sendAuthPassword'] },
-  { from: ['AwaitingPassword'], on: 'password', to: 'CheckingPassword', emit: ['checkPassword'] },
-  { from: ['CheckingPassword'], on: 'passwordWrong', to: 'AwaitingPassword', emit: ['sendBadPassword'] },
-  { from: ['OpeningArchive', 'CheckingPassword'], on: 'archiveOpened', to: 'Transferring',
-    emit: ['signalInProgress', 'sendTransfer', 'sendArchive'],
-    seed: ['Export_Authenticating --> Export_InProgress: Auth success', 'Export_Authenticating --> Export_InProgress: Auth provided'] },
+  row('AwaitingConfirmation', 'confirm', 'AwaitingPassword', ['sendAuthPassword'], { when: 'accountProtected' }),
+  row('AwaitingConfirmation', 'confirm', 'OpeningArchive', ['sendAuthNone', 'openArchive'], { unless: 'accountProtected' }),
+  row('AwaitingPassword', 'password', 'CheckingPassword', ['checkPassword']),
+  row('CheckingPassword', 'passwordWrong', 'AwaitingPassword', ['countWrongPassword', 'sendBadPassword'], { when: 'attemptsRemain' }),
+  row('CheckingPassword', 'passwordWrong', 'Done', ['countWrongPassword', ...ABORT],
+    { unless: 'attemptsRemain', error: 'authentication', seed: ['Export_Authenticating --> Export_Error: Auth failed'] }),
+  row(['OpeningArchive', 'CheckingPassword'], 'archiveOpened', 'Transferring', ['signalInProgress', 'sendTransfer', 'sendArchive'],
+    { seed: ['Export_Authenticating --> Export_InProgress: Auth success', 'Export_Authenticating --> Export_InProgress: Auth provided'] }),
   // Success only once the importer says the account is durably stored; DONE first, then close.
-  { from: ['Transferring'], on: 'stored', to: 'Done', error: '', emit: ['finish', 'teardown'],
-    seed: ['Export_InProgress --> Export_Done: Transfer complete'] },
+  row('Transferring', 'stored', 'Done', ['finish', 'teardown'],
+    { error: '', seed: ['Export_InProgress --> Export_Done: Transfer complete'] }),
 
-  // Failures the seed's client diagram names (Export_X --> Export_Error).
-  { from: ['Connecting'], on: 'transportFailed', to: 'Done', error: 'event', emit: FAIL,
-    seed: ['Export_Connecting --> Export_Error: Invalid token'] },
-  { from: ['CheckingPassword'], on: 'passwordWrongLast', to: 'Done', error: 'authentication', emit: ABORT,
-    seed: ['Export_Authenticating --> Export_Error: Auth failed'] },
-  { from: ['Transferring'], on: 'sendFailed', to: 'Done', error: 'network', emit: ABORT,
-    seed: ['Export_InProgress --> Export_Error: Transfer failed'] },
-  { from: ['OpeningArchive', 'CheckingPassword'], on: 'archiveUnavailable', to: 'Done', error: 'authentication', emit: ABORT },
-  { from: ['Connecting'], on: 'connectFailed', to: 'Done', error: 'network', emit: FAIL },
+  // Failures of one state.
+  row('Connecting', 'connectFailed', 'Done', FAIL, { error: 'network' }),
+  row(['OpeningArchive', 'CheckingPassword'], 'archiveUnavailable', 'Done', ABORT, { error: 'authentication' }),
+  row('Transferring', 'sendFailed', 'Done', ABORT, { error: 'network', seed: ['Export_InProgress --> Export_Error: Transfer failed'] }),
 
   // From any live state.
-  { from: LIVE, on: 'peerAborted', to: 'Done', error: 'event', emit: FAIL },
-  { from: LIVE, on: 'transportFailed', to: 'Done', error: 'event', emit: FAIL },
-  { from: LIVE, on: 'cancel', to: 'Done', error: 'canceled', emit: ABORT },
-  { from: LIVE, on: 'timedOut', to: 'Done', error: 'timeout', emit: ABORT },
-  // A message the importer must not send now (e.g. a password before confirm, or when none is
-  // expected): a protocol violation, so we never check passwords we did not ask for.
-  { from: LIVE, on: 'unexpectedMessage', to: 'Done', error: 'authentication', emit: ABORT },
-  { from: LIVE, on: 'unexpectedEvent', to: 'Done', error: 'network', emit: ABORT },
+  row(LIVE, 'peerAborted', 'Done', FAIL, { error: 'event' }),
+  // In Connecting, the transport's failure is how an invalid (or stale) token shows.
+  row(LIVE, 'transportFailed', 'Done', FAIL, { error: 'event', seed: ['Export_Connecting --> Export_Error: Invalid token'] }),
+  row(LIVE, 'cancel', 'Done', ABORT, { error: 'canceled' }),
+  row(LIVE, 'timedOut', 'Done', ABORT, { error: 'timeout' }),
+  // E.g. a password before confirm, or when none is expected: we never check passwords we did not ask for.
+  row(LIVE, 'unexpectedMessage', 'Done', ABORT, { error: 'authentication', label: 'a message the importer must not send now' }),
+  row(LIVE, 'unexpectedEvent', 'Done', ABORT, { error: 'network', label: 'the transport or an effect broke its contract' }),
 ];
 
-export const EXPORT_MACHINE = {
+export const EXPORT_MACHINE: MachineSpec<ExportStateName, ExportInput, ExportOutput, ExportRecord, ExportGuard, ExportContext, LinkError> = {
+  name: 'export',
+  initial: 'Init',
+  final: ['Done'],
   rows: EXPORT_TRANSITIONS,
-  done: 'Done',
-  localCalls: ['tokenValidated', 'confirmProtected', 'confirmUnprotected', 'cancel'],
-  peerMessages: ['password', 'stored', 'peerAborted', 'unexpectedMessage'],
+  context: { accountProtected: false, attemptsLeft: MAX_PASSWORD_ATTEMPTS },
+  records: {
+    recordProtection: (ctx, input) => (input.type === 'tokenValidated' ? { ...ctx, accountProtected: input.accountProtected } : ctx),
+    countWrongPassword: (ctx) => ({ ...ctx, attemptsLeft: ctx.attemptsLeft - 1 }),
+  },
+  guards: {
+    accountProtected: (ctx) => ctx.accountProtected,
+    attemptsRemain: (ctx) => ctx.attemptsLeft > 1,
+  },
+  localCalls: ['tokenValidated', 'confirm', 'cancel'],
+  peerMessages: PEER_MESSAGES,
   unexpectedMessage: 'unexpectedMessage',
   unexpectedEvent: 'unexpectedEvent',
-} as const;
+};
 
-export const exportStep = makeStep<ExportStateName, ExportInputName, ExportOutput>(EXPORT_MACHINE);
+export const exportStep = makeStep(EXPORT_MACHINE);
+
+/** Whether the export waits for its own user (the confirmation), so a client that left is missed. */
+export function exportAwaitsUser(state: ExportStateName): boolean {
+  return state === 'AwaitingConfirmation';
+}

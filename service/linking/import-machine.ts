@@ -1,8 +1,10 @@
-// The import side (new device) as data: its states, inputs, outputs and transitions,
+// The import side (new device) as data: its states, inputs, context, outputs and transitions,
 // to hold line by line against the seed's daemon and client diagrams. Pure: no I/O here.
 
-import { LinkState } from './link-state.js';
-import { makeStep, type Row } from './transition-table.js';
+import type { AccountProof, AuthToken } from '../contract/link-contract.js';
+import { makeStep, rowsOf, type MachineSpec } from '../contract/transition-table.js';
+import { PEER_MESSAGES, type LinkInput, type LinkOutput } from './link-machine.js';
+import { LinkState, type LinkError } from './link-state.js';
 
 /** Our states, each shown to the client as one of the seed's numbers. */
 export const IMPORT_STATES = {
@@ -14,40 +16,49 @@ export const IMPORT_STATES = {
   CheckingPassword: LinkState.AUTHENTICATING, // password sent, waiting for the exporter's verdict
   AwaitingTransfer: LinkState.AUTHENTICATING, // no password: waiting for the archive to start
   Receiving: LinkState.IN_PROGRESS, //       archive on its way
-  Storing: LinkState.IN_PROGRESS, //         storing the account (anything on disk from here is discarded on failure)
+  Storing: LinkState.IN_PROGRESS, //         storing the account
   Acknowledging: LinkState.IN_PROGRESS, //   `stored` sent, flushing and closing the channel
   Done: LinkState.DONE,
 } as const;
 export type ImportStateName = keyof typeof IMPORT_STATES;
 
-export type ImportInputName =
+export type ImportInput =
+  | LinkInput
   // from the transport
-  | 'tokenGenerated' // startImport() gave a rendezvous
-  | 'tokenFailed' // startImport() failed
-  | 'peerDetected' // rendezvous 'peer': a verified exporter (AccountProof)
-  | 'channelOpen' // rendezvous 'channel'
-  | 'transportFailed' // rendezvous 'failed' or channel 'closed' (carries the LinkFailure)
-  // from the exporter (control messages)
-  | 'authNone' // auth{scheme:'none'}
-  | 'authPassword' // auth{scheme:'password'}
-  | 'badPassword' // bad_password{attemptsLeft}
-  | 'transfer' // transfer{size}
-  | 'archive' // the archive bytes
-  | 'peerAborted' // abort{error} (carries it)
-  | 'unexpectedMessage' // anything the exporter must not send here
+  | { readonly type: 'tokenGenerated'; readonly token: AuthToken } // startImport() gave a rendezvous
+  | { readonly type: 'tokenFailed' } // startImport() failed
+  | { readonly type: 'peerDetected'; readonly proof: AccountProof } // rendezvous 'peer': a verified exporter
   // from our user
-  | 'passwordProvided' // provideAccountAuthentication(password, 'password')
-  | 'cancel' // removeAccount
+  | { readonly type: 'passwordProvided'; readonly password: string } // provideAccountAuthentication(password, 'password')
   // from our own effects
-  | 'storeSucceeded'
-  | 'accountMismatch' // the archive holds another account than the exporter proved
-  | 'storeFailed'
-  | 'acknowledged' // `stored` flushed and channel closed
-  | 'ackFailed'
-  | 'timedOut'
-  | 'unexpectedEvent'; // a transport/effect input out of order
+  | { readonly type: 'storeSucceeded'; readonly jamiId: string } // the account found in the archive is stored
+  | { readonly type: 'storeFailed' }
+  | { readonly type: 'acknowledged' } // `stored` flushed and channel closed
+  | { readonly type: 'ackFailed' };
+export type ImportInputName = ImportInput['type'];
+
+/** What the machine learns on its way, for its effects and its guards. */
+export interface ImportContext {
+  /** The token the rendezvous answers to (state 1 on). */
+  readonly token?: AuthToken;
+  /** The exporter's verified proof (state 2 on). */
+  readonly proof?: AccountProof;
+  /** The auth scheme the exporter announced ('' for none). */
+  readonly scheme: '' | 'password';
+  /** The password last sent: the one that opened the archive once `transfer` arrives. */
+  readonly password?: string;
+  /** The archive size `transfer` announced. */
+  readonly expectedSize?: number;
+}
+
+type ImportRecord = 'recordToken' | 'recordProof' | 'recordScheme' | 'recordPassword' | 'recordExpectedSize';
+
+type ImportGuard =
+  | 'archiveAsAnnounced' // the archive has the size `transfer` announced
+  | 'holdsProvedAccount'; // the stored archive holds the account the exporter proved
 
 export type ImportOutput =
+  | LinkOutput
   | 'signalTokenAvailable' // state 1 {token}
   | 'signalConnecting' // state 2 {}
   | 'signalAuthenticating' // state 3 {peer_id, auth_scheme}
@@ -57,81 +68,88 @@ export type ImportOutput =
   | 'store' // storeLinkedAccount(archive, password)
   | 'sendStored'
   | 'closeChannel' // graceful close, then acknowledged/ackFailed
-  | 'sendAbort' // abort{error of this DONE}, when a channel is up
-  | 'teardown' // close channel and rendezvous, stop the timer
-  | 'discard' // remove what was stored (after any store in flight settled)
-  | 'finish'; // state 5 {error}: exactly once
+  | 'discard'; // nothing half-made stays: the account port forgets or deletes it (after a store in flight)
 
 const ALL = Object.keys(IMPORT_STATES) as ImportStateName[];
 const LIVE = ALL.filter((s) => s !== 'Done');
-/** From Storing on, something may be on disk: every failure discards it. */
-const STORE_STARTED: ImportStateName[] = ['Storing', 'Acknowledging'];
-const BEFORE_STORE = LIVE.filter((s) => !STORE_STARTED.includes(s));
 
-const FAIL: ImportOutput[] = ['teardown', 'finish'];
-const FAIL_DISCARD: ImportOutput[] = ['teardown', 'discard', 'finish'];
-const ABORT: ImportOutput[] = ['sendAbort', 'teardown', 'finish'];
-const ABORT_DISCARD: ImportOutput[] = ['sendAbort', 'teardown', 'discard', 'finish'];
+// Every failure discards (idempotent: the account port forgets a pending account or deletes a stored one),
+// so a failed import leaves nothing behind, not even in the account list.
+const FAIL: ImportOutput[] = ['teardown', 'discard', 'finish'];
+const ABORT: ImportOutput[] = ['sendAbort', ...FAIL];
 
-export const IMPORT_TRANSITIONS: readonly Row<ImportStateName, ImportInputName, ImportOutput>[] = [
+const { row, ignore } = rowsOf<ImportStateName, ImportInputName, ImportOutput | ImportRecord, ImportGuard, LinkError>();
+
+export const IMPORT_TRANSITIONS = [
   // The happy path: the seed's daemon diagram, line by line.
-  { from: ['Init'], on: 'tokenGenerated', to: 'TokenAvailable', emit: ['signalTokenAvailable'],
-    seed: ['Import_Init --> Import_TokenAvailable: Generate token', 'Import_Init --> Import_TokenAvailable: Token received'] },
-  { from: ['TokenAvailable'], on: 'peerDetected', to: 'Connecting', emit: ['signalConnecting'],
-    seed: ['Import_TokenAvailable --> Import_Connecting: Peer detected'] },
-  // The exporter sends `auth` only once its user confirmed: state 3 starts with it.
-  { from: ['Connecting'], on: 'channelOpen', to: 'AwaitingAuth', emit: [] },
-  { from: ['AwaitingAuth'], on: 'authNone', to: 'AwaitingTransfer', emit: ['signalAuthenticating'],
-    seed: ['Import_Connecting --> Import_Authenticating: Connection established'] },
-  { from: ['AwaitingAuth'], on: 'authPassword', to: 'AwaitingPassword', emit: ['signalAuthenticating'],
-    seed: ['Import_Connecting --> Import_Authenticating: Connection established'] },
-  { from: ['AwaitingPassword'], on: 'passwordProvided', to: 'CheckingPassword', emit: ['sendPassword'] },
-  { from: ['CheckingPassword'], on: 'badPassword', to: 'AwaitingPassword', emit: ['signalBadPassword'] },
-  { from: ['AwaitingTransfer', 'CheckingPassword'], on: 'transfer', to: 'Receiving', emit: ['signalInProgress'],
-    seed: ['Import_Authenticating --> Import_InProgress: Auth success'] },
-  { from: ['Receiving'], on: 'archive', to: 'Storing', emit: ['store'] },
-  { from: ['Storing'], on: 'storeSucceeded', to: 'Acknowledging', emit: ['sendStored', 'closeChannel'] },
-  { from: ['Acknowledging'], on: 'acknowledged', to: 'Done', error: '', emit: ['teardown', 'finish'],
-    seed: ['Import_InProgress --> Import_Done: Transfer complete'] },
+  row('Init', 'tokenGenerated', 'TokenAvailable', ['recordToken', 'signalTokenAvailable'],
+    { seed: ['Import_Init --> Import_TokenAvailable: Generate token', 'Import_Init --> Import_TokenAvailable: Token received'] }),
+  row('TokenAvailable', 'peerDetected', 'Connecting', ['recordProof', 'signalConnecting'],
+    { seed: ['Import_TokenAvailable --> Import_Connecting: Peer detected'] }),
+  row('Connecting', 'channelOpen', 'AwaitingAuth', [],
+    { label: 'the exporter sends `auth` only once its user confirmed: state 3 starts with it' }),
+  row('AwaitingAuth', 'authNone', 'AwaitingTransfer', ['recordScheme', 'signalAuthenticating'],
+    { seed: ['Import_Connecting --> Import_Authenticating: Connection established'] }),
+  row('AwaitingAuth', 'authPassword', 'AwaitingPassword', ['recordScheme', 'signalAuthenticating'],
+    { seed: ['Import_Connecting --> Import_Authenticating: Connection established'] }),
+  row('AwaitingPassword', 'passwordProvided', 'CheckingPassword', ['recordPassword', 'sendPassword']),
+  row('CheckingPassword', 'badPassword', 'AwaitingPassword', ['signalBadPassword']),
+  row(['AwaitingTransfer', 'CheckingPassword'], 'transfer', 'Receiving', ['recordExpectedSize', 'signalInProgress'],
+    { seed: ['Import_Authenticating --> Import_InProgress: Auth success'] }),
+  row('Receiving', 'archive', 'Storing', ['store'], { when: 'archiveAsAnnounced' }),
+  row('Receiving', 'archive', 'Done', ABORT,
+    { unless: 'archiveAsAnnounced', error: 'authentication', label: 'another size than announced: a protocol violation' }),
+  row('Storing', 'storeSucceeded', 'Acknowledging', ['sendStored', 'closeChannel'], { when: 'holdsProvedAccount' }),
+  row('Storing', 'storeSucceeded', 'Done', ABORT,
+    { unless: 'holdsProvedAccount', error: 'authentication', label: 'the archive holds another account than the exporter proved' }),
+  row('Acknowledging', 'acknowledged', 'Done', ['teardown', 'finish'],
+    { error: '', seed: ['Import_InProgress --> Import_Done: Transfer complete'] }),
 
-  // Failures the seed's client diagram names (Import_X --> Import_Error).
-  { from: ['CheckingPassword'], on: 'peerAborted', to: 'Done', error: 'event', emit: FAIL,
-    seed: ['Import_Authenticating --> Import_Error: Bad password'] },
-  { from: ['Connecting', 'AwaitingAuth'], on: 'transportFailed', to: 'Done', error: 'event', emit: FAIL,
-    seed: ['Import_Connecting --> Import_Error: Connection failed'] },
-  { from: ['Receiving'], on: 'transportFailed', to: 'Done', error: 'event', emit: FAIL,
-    seed: ['Import_InProgress --> Import_Error: Transfer failed'] },
-  { from: ['Storing'], on: 'storeFailed', to: 'Done', error: 'network', emit: ABORT_DISCARD,
-    seed: ['Import_InProgress --> Import_Error: Transfer failed'] },
-  { from: ['Storing'], on: 'accountMismatch', to: 'Done', error: 'authentication', emit: ABORT_DISCARD },
-  { from: ['Acknowledging'], on: 'ackFailed', to: 'Done', error: 'network', emit: FAIL_DISCARD },
-  { from: ['Init'], on: 'tokenFailed', to: 'Done', error: 'network', emit: FAIL },
-  // Our own close() of the channel decides (acknowledged/ackFailed); its side effects are not news.
-  { from: ['Acknowledging'], on: 'transportFailed', ignore: 'closing the channel ourselves: close() settles the outcome' },
+  // Failures of one state.
+  row('Init', 'tokenFailed', 'Done', FAIL, { error: 'network' }),
+  row('Storing', 'storeFailed', 'Done', ABORT, { error: 'network', seed: ['Import_InProgress --> Import_Error: Transfer failed'] }),
+  row('Acknowledging', 'ackFailed', 'Done', FAIL, { error: 'network' }),
+  ignore('Acknowledging', 'transportFailed', 'closing the channel ourselves: our own close() settles the outcome'),
 
   // From any live state.
-  { from: BEFORE_STORE, on: 'peerAborted', to: 'Done', error: 'event', emit: FAIL },
-  { from: STORE_STARTED, on: 'peerAborted', to: 'Done', error: 'event', emit: FAIL_DISCARD },
-  { from: BEFORE_STORE, on: 'transportFailed', to: 'Done', error: 'event', emit: FAIL },
-  { from: STORE_STARTED, on: 'transportFailed', to: 'Done', error: 'event', emit: FAIL_DISCARD },
-  { from: LIVE, on: 'cancel', to: 'Done', error: 'canceled', emit: ABORT_DISCARD },
-  { from: BEFORE_STORE, on: 'timedOut', to: 'Done', error: 'timeout', emit: ABORT },
-  { from: STORE_STARTED, on: 'timedOut', to: 'Done', error: 'timeout', emit: ABORT_DISCARD },
-  // A message the exporter must not send now: a protocol violation.
-  { from: BEFORE_STORE, on: 'unexpectedMessage', to: 'Done', error: 'authentication', emit: ABORT },
-  { from: STORE_STARTED, on: 'unexpectedMessage', to: 'Done', error: 'authentication', emit: ABORT_DISCARD },
-  // The transport broke its contract (e.g. a channel before a verified peer).
-  { from: BEFORE_STORE, on: 'unexpectedEvent', to: 'Done', error: 'network', emit: ABORT },
-  { from: STORE_STARTED, on: 'unexpectedEvent', to: 'Done', error: 'network', emit: ABORT_DISCARD },
+  // The exporter ends a last wrong password with abort{authentication}.
+  row(LIVE, 'peerAborted', 'Done', FAIL, { error: 'event', seed: ['Import_Authenticating --> Import_Error: Bad password'] }),
+  row(LIVE.filter((s) => s !== 'Acknowledging'), 'transportFailed', 'Done', FAIL, {
+    error: 'event',
+    seed: ['Import_Connecting --> Import_Error: Connection failed', 'Import_InProgress --> Import_Error: Transfer failed'],
+  }),
+  row(LIVE, 'cancel', 'Done', ABORT, { error: 'canceled' }),
+  row(LIVE, 'timedOut', 'Done', ABORT, { error: 'timeout' }),
+  row(LIVE, 'unexpectedMessage', 'Done', ABORT, { error: 'authentication', label: 'a message the exporter must not send now' }),
+  row(LIVE, 'unexpectedEvent', 'Done', ABORT, { error: 'network', label: 'the transport broke its contract (e.g. a channel before a verified peer)' }),
 ];
 
-export const IMPORT_MACHINE = {
+export const IMPORT_MACHINE: MachineSpec<ImportStateName, ImportInput, ImportOutput, ImportRecord, ImportGuard, ImportContext, LinkError> = {
+  name: 'import',
+  initial: 'Init',
+  final: ['Done'],
   rows: IMPORT_TRANSITIONS,
-  done: 'Done',
+  context: { scheme: '' },
+  records: {
+    recordToken: (ctx, input) => (input.type === 'tokenGenerated' ? { ...ctx, token: input.token } : ctx),
+    recordProof: (ctx, input) => (input.type === 'peerDetected' ? { ...ctx, proof: input.proof } : ctx),
+    recordScheme: (ctx, input) => ({ ...ctx, scheme: input.type === 'authPassword' ? 'password' : '' }),
+    recordPassword: (ctx, input) => (input.type === 'passwordProvided' ? { ...ctx, password: input.password } : ctx),
+    recordExpectedSize: (ctx, input) => (input.type === 'transfer' ? { ...ctx, expectedSize: input.size } : ctx),
+  },
+  guards: {
+    archiveAsAnnounced: (ctx, input) => input.type === 'archive' && input.archive.length === ctx.expectedSize,
+    holdsProvedAccount: (ctx, input) => input.type === 'storeSucceeded' && input.jamiId === ctx.proof?.accountId,
+  },
   localCalls: ['passwordProvided', 'cancel'],
-  peerMessages: ['authNone', 'authPassword', 'badPassword', 'transfer', 'archive', 'peerAborted', 'unexpectedMessage'],
+  peerMessages: PEER_MESSAGES,
   unexpectedMessage: 'unexpectedMessage',
   unexpectedEvent: 'unexpectedEvent',
-} as const;
+};
 
-export const importStep = makeStep<ImportStateName, ImportInputName, ImportOutput>(IMPORT_MACHINE);
+export const importStep = makeStep(IMPORT_MACHINE);
+
+/** Whether the import waits for its own user (the password), so a client that left is missed. */
+export function importAwaitsUser(state: ImportStateName): boolean {
+  return state === 'AwaitingPassword';
+}

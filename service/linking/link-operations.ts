@@ -1,21 +1,15 @@
 // The registry of live link operations that the D-Bus layer calls: one import per local account,
 // one export (addDevice operation) per account. Answers with Jami's codes and never throws.
 
-import type { LinkTransport } from '../transport/link-transport.js';
-import { InvalidTokenError, parseAuthToken, type AuthToken } from './auth-token.js';
+import { systemClock, type Clock } from '../contract/clock.js';
+import { describeError, guarded } from '../contract/guards.js';
+import type { AuthToken, LinkTransport } from '../contract/link-contract.js';
+import { silentLogger, type Logger } from '../contract/logger.js';
+import { InvalidTokenError, parseAuthToken } from './auth-token.js';
 import { ExportSession } from './export-session.js';
-import { describeError } from './guarded-calls.js';
 import { ImportSession } from './import-session.js';
 import { LinkState, type LinkError } from './link-state.js';
-import {
-  silentLogger,
-  systemClock,
-  type Clock,
-  type ExportAccountPort,
-  type ImportAccountPort,
-  type LinkLogger,
-  type LinkSignals,
-} from './ports.js';
+import type { ExportAccountPort, ImportAccountPort, LinkSignals } from './ports.js';
 
 /** addDevice's answers other than an operation id. */
 export const AddDeviceError = {
@@ -32,14 +26,14 @@ export interface LinkOperationsOptions {
   exportAccounts: ExportAccountPort;
   signals: LinkSignals;
   clock?: Clock;
-  logger?: LinkLogger;
+  logger?: Logger;
   /** Whole-operation limit for every import and export (default 5 min). */
   timeoutMs?: number;
 }
 
 export class LinkOperations {
   private readonly options: LinkOperationsOptions;
-  private readonly log: LinkLogger;
+  private readonly log: Logger;
   private readonly clock: Clock;
   private readonly imports = new Map<string, ImportSession>();
   /** By account id: one export at a time per account. */
@@ -74,7 +68,7 @@ export class LinkOperations {
       timeoutMs: this.options.timeoutMs,
       onState: (state, details) => {
         if (state === LinkState.DONE && this.imports.get(localAccountId) === session) this.imports.delete(localAccountId);
-        this.emit(() => this.options.signals.deviceAuthStateChanged(localAccountId, state, details));
+        guarded(this.log, 'a link signal listener threw', () => this.options.signals.deviceAuthStateChanged(localAccountId, state, details));
       },
     });
     this.imports.set(localAccountId, session);
@@ -134,7 +128,7 @@ export class LinkOperations {
         timeoutMs: this.options.timeoutMs,
         onState: (state, details) => {
           if (state === LinkState.DONE && this.exports.get(accountId) === session) this.exports.delete(accountId);
-          this.emit(() => this.options.signals.addDeviceStateChanged(accountId, opId, state, details));
+          guarded(this.log, 'a link signal listener threw', () => this.options.signals.addDeviceStateChanged(accountId, opId, state, details));
         },
       });
     } catch (err) {
@@ -171,8 +165,7 @@ export class LinkOperations {
   operationStatus(accountId: string, opId?: number): 'done' | 'awaiting-user' | 'running' {
     const session = opId === undefined ? this.imports.get(accountId) : this.exportFor(accountId, opId);
     if (!session || session.done) return 'done';
-    const waiting = session instanceof ImportSession ? session.state === 'AwaitingPassword' : session.state === 'AwaitingConfirmation';
-    return waiting ? 'awaiting-user' : 'running';
+    return session.awaitsUser ? 'awaiting-user' : 'running';
   }
 
   /** Ends every live operation with its one DONE ('canceled') and waits until all are closed. */
@@ -206,14 +199,6 @@ export class LinkOperations {
   private track(settled: Promise<LinkError>): void {
     this.unsettled.add(settled);
     void settled.then(() => this.unsettled.delete(settled));
-  }
-
-  private emit(send: () => void): void {
-    try {
-      send();
-    } catch (err) {
-      this.log.error({ err: describeError(err) }, 'a link signal listener threw');
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 // The seed's link states (0-5) and the `error` values a DONE carries, shared by both sides.
 // These numbers and strings cross D-Bus unchanged (deviceAuthStateChanged / addDeviceStateChanged).
 
-import type { LinkFailure } from '../transport/link-transport.js';
+import type { LinkFailure } from '../contract/link-contract.js';
 
 /** Seed "State overview": the number a client sees. */
 export const LinkState = {

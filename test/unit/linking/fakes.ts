@@ -2,19 +2,21 @@
 // transport (rendezvous, connection, channel), account ports, and recorders to await events.
 
 import { EventEmitter } from 'node:events';
-import type { AuthToken } from '../../../service/linking/auth-token.js';
-import type { LinkDetails, LinkState } from '../../../service/linking/link-state.js';
-import type { Clock, ExportAccountPort, ImportAccountPort, LinkLogger } from '../../../service/linking/ports.js';
+import type { Clock } from '../../../service/contract/clock.js';
 import type {
   AccountProof,
-  ControlMessage,
+  AuthToken,
   ExportConnection,
   ExporterCredentials,
   ImportRendezvous,
   LinkFailure,
   LinkTransport,
   PeerChannel,
-} from '../../../service/transport/link-transport.js';
+} from '../../../service/contract/link-contract.js';
+import type { Logger } from '../../../service/contract/logger.js';
+import type { ControlMessage } from '../../../service/linking/control-messages.js';
+import type { LinkDetails, LinkState } from '../../../service/linking/link-state.js';
+import type { ExportAccountPort, ImportAccountPort } from '../../../service/linking/ports.js';
 
 export class Deferred<T = void> {
   readonly promise: Promise<T>;
@@ -71,6 +73,10 @@ export class StateRecorder extends Recorder<Signal> {
 
 export class FakeClock implements Clock {
   private next = 1;
+  now(): number {
+    return 0;
+  }
+
   readonly timers = new Map<number, { fn: () => void; ms: number }>();
 
   setTimeout(fn: () => void, ms: number): unknown {
@@ -97,23 +103,32 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Records every log call, so a test can grep for secrets. */
-export class LogRecorder implements LinkLogger {
-  readonly lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  debug(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'debug', fields, message });
+type LogLine = { level: string; fields: Record<string, unknown>; message: string };
+type LogArgs = [Record<string, unknown>, string] | [string];
+
+/** Records every log call (with its child loggers' bindings), so a test can grep for secrets. */
+export class LogRecorder implements Logger {
+  constructor(
+    readonly lines: LogLine[] = [],
+    private readonly bindings: Record<string, unknown> = {},
+  ) {}
+
+  debug = (...args: LogArgs): void => this.record('debug', args);
+  info = (...args: LogArgs): void => this.record('info', args);
+  warn = (...args: LogArgs): void => this.record('warn', args);
+  error = (...args: LogArgs): void => this.record('error', args);
+
+  child(bindings: Record<string, unknown>): Logger {
+    return new LogRecorder(this.lines, { ...this.bindings, ...bindings });
   }
-  info(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'info', fields, message });
-  }
-  warn(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'warn', fields, message });
-  }
-  error(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'error', fields, message });
-  }
+
   get text(): string {
     return this.lines.map((line) => JSON.stringify(line)).join('\n');
+  }
+
+  private record(level: string, args: LogArgs): void {
+    const [fields, message] = args.length === 2 ? args : [{}, args[0]];
+    this.lines.push({ level, fields: { ...this.bindings, ...fields }, message });
   }
 }
 
@@ -237,6 +252,8 @@ export class InMemoryImportAccounts implements ImportAccountPort {
   readonly discarded = new Recorder<string>();
   /** When set, storeLinkedAccount waits for it before writing. */
   storeGate: Deferred | undefined;
+  /** When set, discard waits for it. */
+  discardGate: Deferred | undefined;
   storeFails = false;
 
   async storeLinkedAccount(accountId: string, archive: Buffer, password: string | undefined): Promise<{ jamiId: string }> {
@@ -249,6 +266,7 @@ export class InMemoryImportAccounts implements ImportAccountPort {
   }
 
   async discard(accountId: string): Promise<void> {
+    await this.discardGate?.promise;
     this.stored.delete(accountId);
     this.discarded.push(accountId);
   }

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import type { ImportStateName } from '../../../service/linking/import-machine.js';
 import { ImportSession } from '../../../service/linking/import-session.js';
-import { archiveOf, JAMI_ID, OTHER_JAMI_ID, TEST_TOKEN, TEST_TOKEN_TEXT } from './fakes.js';
+import { archiveOf, Deferred, JAMI_ID, OTHER_JAMI_ID, TEST_TOKEN, TEST_TOKEN_TEXT } from './fakes.js';
 import {
   ARCHIVE,
   CHANNEL_UP,
@@ -227,6 +227,19 @@ describe('ImportSession', () => {
       assert.deepEqual(h.channel.sentTypes, ['abort']);
     });
 
+    it('reports the DONE of a failed import only once the discard finished', async () => {
+      const h = new ImportHarness();
+      await h.driveTo('AwaitingAuth');
+      h.accounts.discardGate = new Deferred();
+      assert.equal(h.session.cancel(), true);
+      await h.channel.sent.waitFor((m) => m.t === 'abort');
+      assert.deepEqual(h.states.dones, []);
+      h.accounts.discardGate.resolve();
+      await h.states.done();
+      assert.deepEqual(h.accounts.discarded.items, ['new-account']);
+      assert.deepEqual(h.states.dones, [[5, { error: 'canceled' }]]);
+    });
+
     it('treats an archive whose size differs from `transfer` as a protocol violation', async () => {
       const h = new ImportHarness();
       await h.driveTo('Receiving');
@@ -278,7 +291,7 @@ describe('ImportSession', () => {
     });
 
     for (const [state, scheme] of IMPORT_LIVE_STATES) {
-      it(`in ${state}: ends with DONE/timeout${CHANNEL_UP.includes(state) ? ' and tells the exporter' : ''}`, async () => {
+      it(`in ${state}: ends with DONE/timeout${CHANNEL_UP.includes(state) ? ', tells the exporter' : ''} and discards`, async () => {
         const h = new ImportHarness();
         await h.driveTo(state, scheme);
         h.clock.expireAll();
@@ -287,8 +300,7 @@ describe('ImportSession', () => {
         assert.deepEqual(h.signals, [...importSignalsUpTo(state, scheme), [5, { error: 'timeout' }]]);
         const aborts = h.channel.sent.items.filter((m) => m.t === 'abort');
         assert.deepEqual(aborts, CHANNEL_UP.includes(state) ? [{ t: 'abort', error: 'timeout' }] : []);
-        const discards = state === 'Storing' || state === 'Acknowledging' ? ['new-account'] : [];
-        assert.deepEqual(h.accounts.discarded.items, discards);
+        assert.deepEqual(h.accounts.discarded.items, ['new-account']);
       });
     }
   });
@@ -304,7 +316,7 @@ describe('ImportSession', () => {
     });
 
     for (const [state, scheme] of IMPORT_LIVE_STATES.filter(([s]) => s !== 'Init' && s !== 'Acknowledging')) {
-      it(`in ${state}: ends with DONE/network`, async () => {
+      it(`in ${state}: ends with DONE/network and discards`, async () => {
         const h = new ImportHarness();
         await h.driveTo(state, scheme);
         if (CHANNEL_UP.includes(state)) h.channel.drop('network');
@@ -313,7 +325,7 @@ describe('ImportSession', () => {
         await h.states.done();
         assert.deepEqual(h.signals, [...importSignalsUpTo(state, scheme), [5, { error: 'network' }]]);
         assert.deepEqual(h.channel.sentTypes.filter((t) => t === 'abort'), []);
-        assert.deepEqual(h.accounts.discarded.items, state === 'Storing' ? ['new-account'] : []);
+        assert.deepEqual(h.accounts.discarded.items, ['new-account']);
       });
     }
 

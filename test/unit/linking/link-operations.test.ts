@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { AddDeviceError, LinkOperations } from '../../../service/linking/link-operations.js';
 import type { LinkDetails, LinkState } from '../../../service/linking/link-state.js';
-import type { LinkTransport } from '../../../service/transport/link-transport.js';
+import type { LinkTransport } from '../../../service/contract/link-contract.js';
 import {
   archiveOf,
   FakeClock,
@@ -394,6 +394,25 @@ describe('LinkOperations', () => {
       assert.deepEqual(newDevice.importAccounts.stored.get('new'), { jamiId: JAMI_ID, password: undefined });
     });
 
+    it('tells which operations wait for their own user: the confirmation, then the password; none after DONE', async () => {
+      const { newDevice, oldDevice } = pair(PASSWORD);
+      assert.equal(newDevice.ops.operationStatus('new'), 'done');
+      const opId = await connect(newDevice, oldDevice);
+      assert.equal(oldDevice.ops.operationStatus('old', opId), 'awaiting-user');
+      assert.equal(newDevice.ops.operationStatus('new'), 'running');
+      assert.equal(oldDevice.ops.operationStatus('old', opId + 1), 'done');
+      oldDevice.ops.confirmAddDevice('old', opId);
+      await newDevice.authState('new', 3);
+      assert.equal(oldDevice.ops.operationStatus('old', opId), 'running');
+      assert.equal(newDevice.ops.operationStatus('new'), 'awaiting-user');
+      assert.equal(newDevice.ops.provideAccountAuthentication('new', PASSWORD, 'password'), true);
+      assert.equal(newDevice.ops.operationStatus('new'), 'running');
+      await newDevice.authState('new', 5);
+      await oldDevice.addState('old', opId, 5);
+      assert.equal(newDevice.ops.operationStatus('new'), 'done');
+      assert.equal(oldDevice.ops.operationStatus('old', opId), 'done');
+    });
+
     it('links a password account after a wrong password: both sides end with DONE ""', async () => {
       const { newDevice, oldDevice } = pair(PASSWORD);
       const opId = await connect(newDevice, oldDevice);
@@ -445,7 +464,8 @@ describe('LinkOperations', () => {
       await oldDevice.addState('old', opId, 5);
       assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: 'canceled' }]);
       assert.deepEqual(oldDevice.addOf('old', opId).at(-1), [5, { error: 'canceled' }]);
-      assert.deepEqual(newDevice.importAccounts.discarded.items, []);
+      // The new device keeps nothing of a failed import: its pending account goes too.
+      assert.deepEqual(newDevice.importAccounts.discarded.items, ['new']);
     });
 
     it('ends with DONE/timeout on both sides when one side times out', async () => {

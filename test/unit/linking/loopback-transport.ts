@@ -2,15 +2,15 @@
 // rendezvous, messages cross in order on the next microtask, close() flushes then tells the peer.
 
 import { EventEmitter } from 'node:events';
-import type { AuthToken } from '../../../service/linking/auth-token.js';
 import type {
-  ControlMessage,
+  AuthToken,
   ExportConnection,
   ExporterCredentials,
   ImportRendezvous,
   LinkTransport,
   PeerChannel,
-} from '../../../service/transport/link-transport.js';
+} from '../../../service/contract/link-contract.js';
+import type { ControlMessage } from '../../../service/linking/control-messages.js';
 
 class LoopbackChannel extends EventEmitter implements PeerChannel {
   other!: LoopbackChannel;
