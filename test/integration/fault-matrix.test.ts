@@ -29,7 +29,7 @@ import { LinkSignalLog, beginExport, beginImport, exportKey, importKey, type Ope
 import { rememberSecret } from '../support/secrets.js';
 import { withTimeout } from '../support/wait.js';
 import { shutdownTransport } from '../../service/transport/create-link-transport.js';
-import type { PeerChannel } from '../../service/transport/link-transport.js';
+import type { PeerChannel } from '../../service/contract/link-contract.js';
 import { MemorySignalingNetwork } from '../support/memory-signaling-bus.js';
 import { sharedAccount } from './transport/certificate-fixtures.js';
 import { loopbackTransport, nextEvent } from './transport/link-fixtures.js';

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { formatAuthToken, parseAuthToken } from '../../../service/linking/auth-token.js';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
-import type { ControlMessage, LinkFailure, PeerChannel } from '../../../service/transport/link-transport.js';
-import { identityKey } from '../../../service/transport/rendezvous-keys.js';
-import { parseIdentityValue } from '../../../service/transport/temporary-identity.js';
+import type { LinkMessage, LinkFailure, PeerChannel } from '../../../service/contract/link-contract.js';
+import { identityKey } from '../../../service/transport/signaling/rendezvous-keys.js';
+import { parseIdentityValue } from '../../../service/transport/signaling/temporary-identity.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
 import { sharedAccount } from './certificate-fixtures.js';
 import { closeLink, establishLink, loopbackTransport, nextEvent, recordEvents } from './link-fixtures.js';
@@ -51,11 +51,11 @@ describe('link transport: linking two devices', function () {
   it('carries control messages both ways, in order, exactly as sent', async () => {
     const link = await establishLink();
     try {
-      const toImporter: ControlMessage[] = [{ t: 'auth', scheme: 'password' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'abort', error: 'canceled' }];
-      const toExporter: ControlMessage[] = [{ t: 'password', password: 'pässwörd "quoted" \u{1F511}' }, { t: 'stored' }];
-      const received = (channel: PeerChannel, count: number) => new Promise<ControlMessage[]>((resolve) => {
-        const messages: ControlMessage[] = [];
-        channel.on('message', (message: ControlMessage) => {
+      const toImporter: LinkMessage[] = [{ t: 'auth', scheme: 'password' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'abort', error: 'canceled' }];
+      const toExporter: LinkMessage[] = [{ t: 'password', password: 'pässwörd "quoted" \u{1F511}' }, { t: 'stored' }];
+      const received = (channel: PeerChannel, count: number) => new Promise<LinkMessage[]>((resolve) => {
+        const messages: LinkMessage[] = [];
+        channel.on('message', (message: LinkMessage) => {
           messages.push(message);
           if (messages.length === count) resolve(messages);
         });
@@ -71,11 +71,14 @@ describe('link transport: linking two devices', function () {
     }
   });
 
-  it('refuses to send something that is not a control message', async () => {
+  it('refuses to send what is not a link message: not an object, no string `t`, a transport `link.` type, too large', async () => {
     const link = await establishLink();
     try {
-      assert.throws(() => link.exportChannel.send({ t: 'archive' } as unknown as ControlMessage), TypeError);
-      assert.throws(() => link.exportChannel.send({ t: 'auth', scheme: 'maybe' } as unknown as ControlMessage), TypeError);
+      const send = (message: unknown) => link.exportChannel.send(message as LinkMessage);
+      for (const message of [null, 'stored', [{ t: 'stored' }], {}, { t: 7 }, { t: 'link.bye' }, { t: 'password', password: 'x'.repeat(70_000) }]) {
+        assert.throws(() => send(message), TypeError, JSON.stringify(message)?.slice(0, 40));
+      }
+      send({ t: 'anything', the: ['linking', 'layer'], decides: true });
     } finally {
       closeLink(link);
     }
