@@ -1,7 +1,7 @@
 // The framed channel's life as a table: open, closing (our bye sent, waiting for the peer's bye_ack),
 // lingering (ended for our user, the connection kept a moment so a last error frame reaches the peer), ended.
 // The archive bookkeeping and the bytes on the wire are effects; which of them happen, and when the user
-// hears 'closed', is decided here. PROTOCOL.md section 6 reads against it.
+// hears 'closed', is decided here. PROTOCOL.md ("Both sides: the framed channel") reads against it.
 
 import type { Deferred } from '../../contract/deferred.js';
 import type { LinkFailure, LinkMessage } from '../../contract/link-contract.js';
