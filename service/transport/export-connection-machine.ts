@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { AuthToken, ExporterCredentials, LinkFailure } from '../contract/link-contract.js';
 import { makeStep, rowsOf, type MachineSpec } from '../contract/transition-table.js';
-import type { OpeningInput } from './open-channel.js';
+import type { OpeningEffect, OpeningInput } from './open-channel.js';
 import type { IdentityVerdict } from './signaling/identity-watch.js';
 import type { RefusalReason } from './signaling/signaling-messages.js';
 import type { PublishedIdentity } from './signaling/temporary-identity.js';
@@ -59,6 +59,7 @@ export type ExportInput =
 export type ExportInputName = ExportInput['type'];
 
 export type ExportEffect =
+  | OpeningEffect
   | 'checkCredentials'
   | 'startSignalingTimer'
   | 'getIdentity'
@@ -71,15 +72,7 @@ export type ExportEffect =
   | 'sendReady'
   | 'stopReplies'
   | 'stopSignalingTimer'
-  | 'startConnectTimer'
-  | 'awaitChannel'
-  | 'stopListening'
-  | 'frameChannel'
-  | 'release'
-  | 'emitFailed';
-
-export type ExportRecord = 'recordDevice' | 'recordIdentity' | 'recordSession' | 'recordAnswer';
-export type ExportGuard = 'identityKnown' | 'importerClosed';
+  | 'stopListening';
 
 export interface ExportContext {
   readonly token: AuthToken;
@@ -88,6 +81,9 @@ export interface ExportContext {
   readonly session: OfferSession | undefined;
   readonly answer: VerifiedAnswer | undefined;
 }
+
+export type ExportRecord = 'recordDevice' | 'recordIdentity' | 'recordSession' | 'recordAnswer';
+export type ExportGuard = 'identityKnown' | 'importerClosed';
 
 const { row, ignore } = rowsOf<ExportState, ExportInputName, ExportEffect | ExportRecord, ExportGuard, LinkFailure>();
 

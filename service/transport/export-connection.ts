@@ -9,7 +9,7 @@ import { OneShotTimer } from '../contract/clock.js';
 import { describeError, guarded, safeEmit } from '../contract/guards.js';
 import type { AuthToken, ExportConnection, ExporterCredentials, LinkFailure } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
-import { MachineRunner } from '../contract/machine-runner.js';
+import type { MachineRunner } from '../contract/machine-runner.js';
 import {
   exportMachine,
   stepExport,
@@ -19,7 +19,7 @@ import {
   type ExportState,
   type OfferSession,
 } from './export-connection-machine.js';
-import { ChannelOpening } from './open-channel.js';
+import { startHandshake, type ChannelOpening } from './open-channel.js';
 import { IdentityWatch } from './signaling/identity-watch.js';
 import { exportRawPublicKey } from './signaling/raw-keys.js';
 import { identityKey, inboxKey, replyKey } from './signaling/rendezvous-keys.js';
@@ -58,18 +58,14 @@ class Connection extends EventEmitter implements ExportConnection {
   constructor(private readonly settings: TransportSettings, token: AuthToken) {
     super();
     this.log = settings.logger.child({ side: 'export', rendezvous: token.peerId.slice(0, 8) });
-    const machine = exportMachine(token);
-    this.runner = new MachineRunner({
-      initial: machine.initial,
-      context: machine.context,
-      step: stepExport,
-      perform: (effect, input, context, error) => this.perform(effect, input, context, error),
-      onEffectError: (effect, err) => {
-        this.log.error({ effect, err: describeError(err) }, 'connection effect failed');
-        this.runner.dispatch({ type: 'signaling_failed', why: `${effect} failed` });
-      },
-    });
-    this.opening = new ChannelOpening(settings, this.log, (input) => this.runner.dispatch(input));
+    ({ runner: this.runner, opening: this.opening } = startHandshake(
+      settings,
+      this.log,
+      exportMachine(token),
+      stepExport,
+      (effect, input, context, error) => this.perform(effect, input, context, error),
+      (effect) => ({ type: 'signaling_failed', why: `${effect} failed` }),
+    ));
     this.signalingTimer = new OneShotTimer(settings.clock);
     this.identityWatch = new IdentityWatch(token.peerId);
   }
@@ -134,11 +130,11 @@ class Connection extends EventEmitter implements ExportConnection {
 
   private perform(effect: ExportEffect, input: ExportInput, context: ExportContext, error: LinkFailure | undefined): void {
     switch (effect) {
+      case 'startSignalingTimer':
+        return this.signalingTimer.start(this.settings.signalingTimeoutMs, () => this.runner.dispatch({ type: 'signaling_timeout' }));
       case 'checkCredentials':
         if (input.type === 'begin') this.runner.dispatch(this.checkCredentials(input.credentials));
         return;
-      case 'startSignalingTimer':
-        return this.signalingTimer.start(this.settings.signalingTimeoutMs, () => this.runner.dispatch({ type: 'signaling_timeout' }));
       case 'getIdentity':
         // One get first, so a used token (record + tombstone side by side) is judged on the whole picture;
         // then a listen, for a record not there yet and for tombstones published while we wait.

@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { AccountProof, LinkFailure } from '../contract/link-contract.js';
 import { makeStep, rowsOf, type MachineSpec } from '../contract/transition-table.js';
-import type { OpeningInput } from './open-channel.js';
+import type { OpeningEffect, OpeningInput } from './open-channel.js';
 import type { OfferBody, ReadyBody, RefusalReason, SignedMessage } from './signaling/signaling-messages.js';
 import { offerDigest, replyBodyText } from './signaling/signaling-messages.js';
 import { verifyFor } from './signaling/signatures.js';
@@ -46,22 +46,18 @@ export type ImportInput =
 export type ImportInputName = ImportInput['type'];
 
 export type ImportEffect =
+  | OpeningEffect
   | 'judgeOffer'
   | 'refuseOffer'
   | 'refuseInUse'
   | 'closeOfferLink'
   | 'publishClaim'
   | 'adoptLink'
-  | 'startConnectTimer'
   | 'emitPeer'
   | 'gatherAnswer'
   | 'putAnswer'
-  | 'awaitChannel'
   | 'addCandidates'
-  | 'frameChannel'
-  | 'refuseAccepted'
-  | 'release'
-  | 'emitFailed';
+  | 'refuseAccepted';
 
 export type ImportRecord = 'countFailedAttempt' | 'recordOffer' | 'recordAnswer' | 'recordCandidatesAdded';
 export type ImportGuard = 'lastAttempt' | 'readyForUs';

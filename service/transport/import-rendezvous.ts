@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { describeError, guarded, safeEmit } from '../contract/guards.js';
 import type { AuthToken, ImportRendezvous, LinkFailure } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
-import { MachineRunner } from '../contract/machine-runner.js';
+import type { MachineRunner } from '../contract/machine-runner.js';
 import {
   importMachine,
   stepImport,
@@ -18,7 +18,7 @@ import {
   type ImportState,
   type ReceivedOffer,
 } from './import-rendezvous-machine.js';
-import { ChannelOpening } from './open-channel.js';
+import { startHandshake, type ChannelOpening } from './open-channel.js';
 import { BoundedSet } from './signaling/bounded-set.js';
 import { importRawPublicKey } from './signaling/raw-keys.js';
 import { identityKey, inboxKey, replyKey } from './signaling/rendezvous-keys.js';
@@ -66,18 +66,14 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     super();
     this.token = { peerId: identity.id, code };
     this.log = settings.logger.child({ side: 'import', rendezvous: identity.id.slice(0, 8) });
-    const machine = importMachine(identity.id, settings.maxFailedAttempts);
-    this.runner = new MachineRunner({
-      initial: machine.initial,
-      context: machine.context,
-      step: stepImport,
-      perform: (effect, input, context, error) => this.perform(effect, input, context, error),
-      onEffectError: (effect, err) => {
-        this.log.error({ effect, err: describeError(err) }, 'rendezvous effect failed');
-        this.runner.dispatch({ type: 'channel_failed', error: 'network', why: `${effect} failed` });
-      },
-    });
-    this.opening = new ChannelOpening(settings, this.log, (input) => this.runner.dispatch(input));
+    ({ runner: this.runner, opening: this.opening } = startHandshake(
+      settings,
+      this.log,
+      importMachine(identity.id, settings.maxFailedAttempts),
+      stepImport,
+      (effect, input, context, error) => this.perform(effect, input, context, error),
+      (effect) => ({ type: 'channel_failed', error: 'network', why: `${effect} failed` }),
+    ));
   }
 
   async publish(): Promise<void> {

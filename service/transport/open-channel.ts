@@ -7,10 +7,15 @@ import { OneShotTimer } from '../contract/clock.js';
 import { describeError } from '../contract/guards.js';
 import type { LinkFailure } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
+import { MachineRunner } from '../contract/machine-runner.js';
+import type { Input, StepResult } from '../contract/transition-table.js';
 import { FramedChannel } from './channel/framed-channel.js';
 import type { TransportSettings } from './transport-settings.js';
 import type { PeerLink } from './webrtc/peer-link.js';
 import type { DtlsFingerprint } from './webrtc/session-description.js';
+
+/** The effects both sides' tables name for this step and the end of a handshake. */
+export type OpeningEffect = 'startConnectTimer' | 'awaitChannel' | 'frameChannel' | 'release' | 'emitFailed';
 
 /** What the step tells its side's machine. */
 export type OpeningInput =
@@ -77,4 +82,32 @@ export class ChannelOpening {
     if (peerAddress === undefined) return { type: 'channel_failed', error: 'network', why: 'no selected candidate pair' };
     return { type: 'channel_open', dc, peerAddress };
   }
+}
+
+/** A side's machine, run to completion, with the open-channel step feeding it. */
+export interface Handshake<S extends string, I extends Input, E extends string, C> {
+  readonly runner: MachineRunner<S, I | OpeningInput, E, C, LinkFailure>;
+  readonly opening: ChannelOpening;
+}
+
+/** Wires a side's machine to its adapter: an effect that throws is logged and fed back as `failureOf(effect)`. */
+export function startHandshake<S extends string, I extends Input, E extends string, C>(
+  settings: TransportSettings,
+  log: Logger,
+  machine: { readonly initial: S; readonly context: C },
+  step: (state: S, context: C, input: I | OpeningInput) => StepResult<S, E, C, LinkFailure>,
+  perform: (effect: E, input: I | OpeningInput, context: C, error: LinkFailure | undefined) => void,
+  failureOf: (effect: E) => I | OpeningInput,
+): Handshake<S, I, E, C> {
+  const runner = new MachineRunner<S, I | OpeningInput, E, C, LinkFailure>({
+    initial: machine.initial,
+    context: machine.context,
+    step,
+    perform,
+    onEffectError: (effect, err) => {
+      log.error({ effect, err: describeError(err) }, 'handshake effect failed');
+      runner.dispatch(failureOf(effect));
+    },
+  });
+  return { runner, opening: new ChannelOpening(settings, log, (input) => runner.dispatch(input)) };
 }
