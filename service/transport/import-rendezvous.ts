@@ -30,6 +30,7 @@ import {
   parseOfferBody,
   parseReadyBody,
   replyBodyText,
+  type OfferBody,
   type RefusalReason,
   type SignedMessage,
 } from './signaling/signaling-messages.js';
@@ -96,7 +97,7 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
       const offer = parseOfferBody(message.bodyText);
       const ready = offer === undefined ? parseReadyBody(message.bodyText) : undefined;
       if (offer !== undefined) {
-        const received = this.receivedOffer(message, offer.to === this.identity.id ? offer : undefined);
+        const received = offer.to === this.identity.id ? this.receivedOffer(message, offer) : undefined;
         if (received !== undefined) this.runner.dispatch({ type: 'offer', offer: received });
       } else if (ready !== undefined) {
         this.runner.dispatch({ type: 'ready', body: ready, message });
@@ -121,8 +122,8 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     return message;
   }
 
-  private receivedOffer(message: SignedMessage, body: ReturnType<typeof parseOfferBody>): ReceivedOffer | undefined {
-    if (body === undefined) return undefined;
+  /** The offer with its reply key, unless its session was seen before (a replay). */
+  private receivedOffer(message: SignedMessage, body: OfferBody): ReceivedOffer | undefined {
     if (this.seenSessions.has(body.session)) {
       this.log.debug({ session: body.session }, 'ignored a replayed offer');
       return undefined;
