@@ -3,6 +3,7 @@
 
 import { DhtRunner, type Value } from 'opendht-node';
 import type { SignalingBus } from '../contract/link-contract.js';
+import type { Logger } from '../contract/logger.js';
 
 export interface DhtNodeOptions {
   port: number;
@@ -11,7 +12,7 @@ export interface DhtNodeOptions {
   peerDiscovery: boolean;
   /** Bind address for IPv4 (tests use 127.0.0.1). */
   bindIPv4?: string;
-  logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  logger: Logger;
 }
 
 /** Splits "host:port" (or "[v6]:port"); throws a clear error on anything else. */

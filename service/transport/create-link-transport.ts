@@ -1,10 +1,9 @@
 // The transport the daemon wires into the linking layer: DHT signaling (signed + sealed) and WebRTC data channels.
 
 import nodeDataChannel from 'node-datachannel';
-import type { AuthToken } from '../contract/link-contract.js';
+import type { AuthToken, ExportConnection, ExporterCredentials, ImportRendezvous, LinkTransport } from '../contract/link-contract.js';
 import { openExportConnection } from './export-connection.js';
 import { openImportRendezvous } from './import-rendezvous.js';
-import type { ExportConnection, ExporterCredentials, ImportRendezvous, LinkTransport } from './link-transport.js';
 import { resolveTransportSettings, type LinkTransportOptions } from './transport-settings.js';
 
 export type { LinkTransportOptions } from './transport-settings.js';

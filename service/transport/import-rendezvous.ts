@@ -1,36 +1,44 @@
 // Import side: publish a fresh temporary identity, take the first exporter whose sealed offer carries the right
 // code and a valid account chain, answer it (signed, sealed), and hand over the data channel once it opens.
+// What happens when is the table in import-rendezvous-machine.ts; this file turns DHT values and WebRTC
+// events into its inputs and performs its effects.
 
 import { createHash, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
-import type { AuthToken } from '../contract/link-contract.js';
-import { BoundedSet } from './bounded-set.js';
-import type { VerifiedAccountChain } from './certificate-chain.js';
-import { FramedChannel } from './framed-channel.js';
-import type { ImportRendezvous, LinkFailure } from './link-transport.js';
-import { PeerLink } from './peer-link.js';
-import { importRawPublicKey } from './raw-keys.js';
-import { identityKey, inboxKey, replyKey } from './rendezvous-keys.js';
-import { open, seal } from './sealed-envelope.js';
-import { candidatesOf, dtlsFingerprintOf, withoutCandidates, type DtlsFingerprint, type RemoteCandidate } from './session-description.js';
+import { describeError, guarded, safeEmit } from '../contract/guards.js';
+import type { AuthToken, ImportRendezvous, LinkFailure } from '../contract/link-contract.js';
+import type { Logger } from '../contract/logger.js';
+import type { MachineRunner } from '../contract/machine-runner.js';
+import {
+  importMachine,
+  stepImport,
+  type ImportContext,
+  type ImportEffect,
+  type ImportInput,
+  type ImportState,
+  type ReceivedOffer,
+} from './import-rendezvous-machine.js';
+import { startHandshake, type ChannelOpening } from './open-channel.js';
+import { BoundedSet } from './signaling/bounded-set.js';
+import { importRawPublicKey } from './signaling/raw-keys.js';
+import { identityKey, inboxKey, replyKey } from './signaling/rendezvous-keys.js';
+import { open, seal } from './signaling/sealed-envelope.js';
 import {
   decodeSignedMessage,
   encodeSignedMessage,
   MAX_SIGNALING_VALUE_BYTES,
-  offerDigest,
   parseOfferBody,
   parseReadyBody,
+  replyBodyText,
   type OfferBody,
-  type ReadyBody,
-  type SignedMessage,
   type RefusalReason,
-  type ReplyBody,
-} from './signaling-messages.js';
-import { verifyFor } from './signatures.js';
-import { TemporaryIdentity, type TombstoneReason } from './temporary-identity.js';
-import { OneShotTimer } from './transport-clock.js';
+  type SignedMessage,
+} from './signaling/signaling-messages.js';
+import { verifyFor } from './signaling/signatures.js';
+import { TemporaryIdentity } from './signaling/temporary-identity.js';
 import type { TransportSettings } from './transport-settings.js';
+import { PeerLink } from './webrtc/peer-link.js';
+import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from './webrtc/session-description.js';
 
 const REPLAY_MEMORY = 1024;
 
@@ -46,46 +54,27 @@ export async function openImportRendezvous(settings: TransportSettings): Promise
   return rendezvous;
 }
 
-type ImportStage = 'waiting' | 'connecting' | 'linked' | 'ended';
-
-/** The offer this rendezvous took, and what it needs to finish the ICE start-up with its exporter. */
-interface AcceptedOffer {
-  readonly offer: ReceivedOffer;
-  readonly devicePublicKey: KeyObject;
-  /** The offer's candidates, held back until the exporter says 'ready'. */
-  readonly candidates: readonly RemoteCandidate[];
-  answerDigest: string | undefined;
-  candidatesAdded: boolean;
-}
-
-/** An offer that decrypted and parsed, with what is needed to answer it. */
-interface ReceivedOffer {
-  readonly body: OfferBody;
-  readonly bodyText: string;
-  readonly signature: Buffer;
-  readonly replyTo: KeyObject;
-}
-
 class Rendezvous extends EventEmitter implements ImportRendezvous {
   readonly token: AuthToken;
-  private stage: ImportStage = 'waiting';
+  private readonly runner: MachineRunner<ImportState, ImportInput, ImportEffect, ImportContext, LinkFailure>;
+  private readonly opening: ChannelOpening;
   private inbox: { cancel(): void } | undefined;
   private readonly seenValues = new BoundedSet<string>(REPLAY_MEMORY);
   private readonly seenSessions = new BoundedSet<string>(REPLAY_MEMORY);
-  private failedAttempts = 0;
-  private link: PeerLink | undefined;
-  private channel: FramedChannel | undefined;
-  private readonly connectTimer: OneShotTimer;
-  private claimPublished = false;
-  private closePublished = false;
-  private accepted: AcceptedOffer | undefined;
   private readonly log: Logger;
 
   constructor(private readonly settings: TransportSettings, private readonly identity: TemporaryIdentity, code: string) {
     super();
     this.token = { peerId: identity.id, code };
-    this.connectTimer = new OneShotTimer(settings.clock);
     this.log = settings.logger.child({ side: 'import', rendezvous: identity.id.slice(0, 8) });
+    ({ runner: this.runner, opening: this.opening } = startHandshake(
+      settings,
+      this.log,
+      importMachine(identity.id, settings.maxFailedAttempts),
+      stepImport,
+      (effect, input, context, error) => this.perform(effect, input, context, error),
+      (effect) => ({ type: 'channel_failed', error: 'network', why: `${effect} failed` }),
+    ));
   }
 
   async publish(): Promise<void> {
@@ -97,28 +86,25 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
   }
 
   close(): void {
-    if (this.stage === 'ended') return;
-    this.log.info('rendezvous closed');
-    this.teardown();
+    if (this.runner.dispatch({ type: 'close' })) this.log.info('rendezvous closed');
   }
 
+  /** A sealed value in our inbox: a new offer, an exporter's `ready`, or something to ignore. */
   private onInboxValue(value: Buffer): void {
-    if (this.stage === 'ended') return;
-    try {
+    guarded(this.log, 'inbox value handling failed', () => {
       const message = this.unseal(value);
       if (message === undefined) return;
       const offer = parseOfferBody(message.bodyText);
+      const ready = offer === undefined ? parseReadyBody(message.bodyText) : undefined;
       if (offer !== undefined) {
-        const received = this.receivedOffer(offer, message);
-        if (received !== undefined) this.consider(received);
-        return;
+        const received = offer.to === this.identity.id ? this.receivedOffer(message, offer) : undefined;
+        if (received !== undefined) this.runner.dispatch({ type: 'offer', offer: received });
+      } else if (ready !== undefined) {
+        this.runner.dispatch({ type: 'ready', body: ready, message });
+      } else {
+        this.log.debug('ignored a value that is not an offer to us');
       }
-      const ready = parseReadyBody(message.bodyText);
-      if (ready !== undefined) this.onReady(ready, message);
-      else this.log.debug('ignored a value that is not an offer to us');
-    } catch (error) {
-      this.log.error({ err: error }, 'inbox value handling failed');
-    }
+    });
   }
 
   /** The signed message in a DHT value sealed to us, unless it was seen before (replay) or is not for us. */
@@ -136,8 +122,8 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     return message;
   }
 
-  private receivedOffer(body: OfferBody, message: SignedMessage): ReceivedOffer | undefined {
-    if (body.to !== this.identity.id) return undefined;
+  /** The offer with its reply key, unless its session was seen before (a replay). */
+  private receivedOffer(message: SignedMessage, body: OfferBody): ReceivedOffer | undefined {
     if (this.seenSessions.has(body.session)) {
       this.log.debug({ session: body.session }, 'ignored a replayed offer');
       return undefined;
@@ -152,48 +138,92 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     return { body, bodyText: message.bodyText, signature: message.signature, replyTo };
   }
 
-  /** The accepted exporter applied our answer: now our ICE agent may check its candidates too. */
-  private onReady(ready: ReadyBody, message: SignedMessage): void {
-    const accepted = this.accepted;
-    if (accepted === undefined || this.stage !== 'connecting' || accepted.candidatesAdded) return;
-    if (ready.to !== this.identity.id || ready.session !== accepted.offer.body.session || ready.answer !== accepted.answerDigest) return;
-    if (!verifyFor('ready', Buffer.from(message.bodyText, 'utf8'), message.signature, accepted.devicePublicKey)) return;
-    accepted.candidatesAdded = true;
-    for (const { candidate, mid } of accepted.candidates) this.link?.addRemoteCandidate(candidate, mid);
-    this.log.debug({ candidates: accepted.candidates.length }, 'exporter ready, starting ICE checks');
+  private perform(effect: ImportEffect, input: ImportInput, context: ImportContext, error: LinkFailure | undefined): void {
+    switch (effect) {
+      case 'judgeOffer':
+        if (input.type === 'offer') this.runner.dispatch(this.judge(input.offer));
+        return;
+      case 'refuseOffer':
+        if (input.type !== 'offer_refused') return;
+        this.log.warn({ session: input.offer.body.session, reason: input.reason, failedAttempts: context.failedAttempts }, 'refused an offer');
+        return this.refuse(input.offer, input.reason);
+      case 'refuseInUse':
+        if (input.type !== 'offer' && input.type !== 'offer_refused' && input.type !== 'offer_good') return;
+        this.log.info({ session: sessionOf(input) }, 'refused an offer: the token is in use');
+        return this.refuse(input.type === 'offer_good' ? input.offer.received : input.offer, 'in_use');
+      case 'closeOfferLink':
+        if (input.type === 'offer_good') input.link.close();
+        return;
+      case 'publishClaim':
+        return this.publishTombstone('claimed', context.accepted?.received.body.session);
+      case 'adoptLink':
+        if (input.type !== 'offer_good') return;
+        this.log.info({ session: input.offer.received.body.session, accountId: input.offer.proof.accountId }, 'exporter authenticated, connecting');
+        return this.opening.adopt(input.link);
+      case 'startConnectTimer':
+        return this.opening.startTimer();
+      case 'emitPeer':
+        return safeEmit(this, this.log, 'peer', context.accepted?.proof);
+      case 'gatherAnswer':
+        this.opening.peerLink?.localDescription().then(
+          (sdp) => this.runner.dispatch({ type: 'answer_gathered', sdp, at: this.settings.clock.now() }),
+          (err: unknown) => this.runner.dispatch({ type: 'link_lost', why: describeError(err) }),
+        );
+        return;
+      case 'putAnswer':
+        // The channel may open before the DHT confirms this put (the exporter read the answer from a nearer node):
+        // read it as soon as it opens. Messages left waiting for a late reader are flushed by libdatachannel while
+        // its network thread delivers new ones, and the two interleave (an archive arrived reordered).
+        if (context.accepted === undefined || context.answerText === undefined) return;
+        this.putReply(context.accepted.received, context.answerText)
+          .catch((err: unknown) => this.runner.dispatch({ type: 'answer_unpublished', why: `answer not published: ${describeError(err)}` }));
+        return;
+      case 'awaitChannel':
+        if (context.accepted !== undefined) this.opening.awaitChannel(context.accepted.fingerprint);
+        return;
+      case 'addCandidates': {
+        const candidates = context.accepted?.candidates ?? [];
+        for (const { candidate, mid } of candidates) this.opening.peerLink?.addRemoteCandidate(candidate, mid);
+        this.log.debug({ candidates: candidates.length }, 'exporter ready, starting ICE checks');
+        return;
+      }
+      case 'frameChannel':
+        if (input.type === 'channel_open') safeEmit(this, this.log, 'channel', this.opening.frame(input.dc, input.peerAddress));
+        return;
+      case 'refuseAccepted':
+        if (context.accepted !== undefined) this.refuse(context.accepted.received, 'closed');
+        return;
+      case 'release':
+        this.inbox?.cancel();
+        this.inbox = undefined;
+        this.opening.release();
+        return this.publishTombstone('closed');
+      case 'emitFailed':
+        this.log.warn({ reason: error, why: whyOf(input) }, 'import failed');
+        return safeEmit(this, this.log, 'failed', error);
+    }
   }
 
-  private consider(offer: ReceivedOffer): void {
+  /** The offer's checks, in order: code, account chain, signature, an SDP with a fingerprint libdatachannel takes. */
+  private judge(offer: ReceivedOffer): ImportInput {
     const log = this.log.child({ session: offer.body.session });
-    if (this.stage !== 'waiting') {
-      log.info('refused an offer: the token is in use');
-      this.reply(offer, { t: 'refused', reason: 'in_use' });
-      return;
-    }
-    if (!timingSafeEqual(Buffer.from(offer.body.code, 'ascii'), Buffer.from(this.token.code, 'ascii'))) {
-      this.refuseAttempt(offer, 'bad_code');
-      return;
-    }
-    let verified: VerifiedAccountChain;
+    if (!timingSafeEqual(Buffer.from(offer.body.code, 'ascii'), Buffer.from(this.token.code, 'ascii'))) return { type: 'offer_refused', offer, reason: 'bad_code' };
+    let verified;
     try {
       verified = this.settings.verifyAccountChain(offer.body.chain, new Date(this.settings.clock.now()));
-    } catch (error) {
-      log.warn({ reason: (error as Error).message }, 'offer with an invalid certificate chain');
-      this.refuseAttempt(offer, 'bad_certificate');
-      return;
+    } catch (err) {
+      log.warn({ reason: describeError(err) }, 'offer with an invalid certificate chain');
+      return { type: 'offer_refused', offer, reason: 'bad_certificate' };
     }
     if (!verifyFor('offer', Buffer.from(offer.bodyText, 'utf8'), offer.signature, verified.devicePublicKey)) {
       log.warn('offer not signed by its device certificate');
-      this.refuseAttempt(offer, 'bad_certificate');
-      return;
+      return { type: 'offer_refused', offer, reason: 'bad_certificate' };
     }
     const fingerprint = dtlsFingerprintOf(offer.body.sdp);
     const link = fingerprint === undefined ? undefined : this.linkFor(offer);
-    if (fingerprint === undefined || link === undefined) {
-      this.refuseAttempt(offer, 'bad_offer');
-      return;
-    }
-    this.accept(offer, verified, link, fingerprint);
+    if (fingerprint === undefined || link === undefined) return { type: 'offer_refused', offer, reason: 'bad_offer' };
+    const accepted = { received: offer, proof: verified.proof, devicePublicKey: verified.devicePublicKey, fingerprint, candidates: candidatesOf(offer.body.sdp) };
+    return { type: 'offer_good', offer: accepted, link };
   }
 
   /** A peer connection that took the offer's SDP, or undefined when libdatachannel refuses it. */
@@ -203,71 +233,17 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
       // Candidates are held back until 'ready': see PROTOCOL.md, "Why the importer waits for 'ready'".
       link.acceptRemoteDescription(withoutCandidates(offer.body.sdp), 'offer');
       return link;
-    } catch (error) {
-      this.log.warn({ err: error }, 'offer SDP refused');
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'offer SDP refused');
       link.close();
       return undefined;
     }
   }
 
-  private accept(offer: ReceivedOffer, verified: VerifiedAccountChain, link: PeerLink, fingerprint: DtlsFingerprint): void {
-    this.stage = 'connecting';
-    this.link = link;
-    this.accepted = { offer, devicePublicKey: verified.devicePublicKey, candidates: candidatesOf(offer.body.sdp), answerDigest: undefined, candidatesAdded: false };
-    this.publishTombstone('claimed', offer.body.session);
-    this.log.info({ session: offer.body.session, accountId: verified.proof.accountId }, 'exporter authenticated, connecting');
-    link.onLost((why) => this.fail('network', why));
-    this.connectTimer.start(this.settings.connectTimeoutMs, () => this.fail('network', 'peer connection timed out'));
-    this.safeEmit('peer', verified.proof);
-    if (this.stage !== 'connecting') return;
-    this.connect(offer, link, fingerprint).catch((error: Error) => this.fail('network', error.message));
-  }
-
-  private async connect(offer: ReceivedOffer, link: PeerLink, fingerprint: DtlsFingerprint): Promise<void> {
-    const sdp = await link.localDescription();
-    if (this.stage !== 'connecting') return;
-    const answerText = this.replyText(offer, { t: 'answer', sdp });
-    if (this.accepted !== undefined) this.accepted.answerDigest = offerDigest(answerText);
-    // The channel may open before the DHT confirms this put (the exporter read the answer from a nearer node):
-    // read it as soon as it opens. Messages left waiting for a late reader are flushed by libdatachannel while
-    // its network thread delivers new ones, and the two interleave (an archive arrived reordered).
-    this.putReply(offer, answerText).catch((error: Error) => this.fail('network', `answer not published: ${error.message}`));
-    const dc = await link.channelOpen();
-    if (this.stage !== 'connecting') return;
-    if (!link.remoteFingerprintMatches(fingerprint)) {
-      this.fail('authentication', 'the DTLS certificate differs from the signed offer');
-      return;
-    }
-    const peerAddress = link.remoteAddress();
-    if (peerAddress === undefined) {
-      this.fail('network', 'no selected candidate pair');
-      return;
-    }
-    this.connectTimer.clear();
-    this.stage = 'linked';
-    this.channel = new FramedChannel(dc, link, peerAddress, this.settings.channel);
-    this.log.info({ peerAddress }, 'data channel open');
-    this.safeEmit('channel', this.channel);
-  }
-
-  private refuseAttempt(offer: ReceivedOffer, reason: RefusalReason): void {
-    this.failedAttempts += 1;
-    this.log.warn({ session: offer.body.session, reason, failedAttempts: this.failedAttempts }, 'refused an offer');
-    this.reply(offer, { t: 'refused', reason });
-    if (this.failedAttempts >= this.settings.maxFailedAttempts) this.fail('authentication', 'too many refused offers');
-  }
-
-  /** Fire and forget: a lost reply only makes that exporter time out. */
-  private reply(offer: ReceivedOffer, content: { t: 'refused'; reason: RefusalReason }): void {
-    this.putReply(offer, this.replyText(offer, content)).catch((error: Error) => this.log.debug({ err: error }, 'reply not published'));
-  }
-
-  private replyText(offer: ReceivedOffer, content: { t: 'answer'; sdp: string } | { t: 'refused'; reason: RefusalReason }): string {
-    const common = { v: 1, from: this.identity.id, session: offer.body.session, offer: offerDigest(offer.bodyText), ts: this.settings.clock.now() } as const;
-    const body: ReplyBody = content.t === 'answer'
-      ? { t: 'answer', ...common, sdp: content.sdp }
-      : { t: 'refused', ...common, reason: content.reason };
-    return JSON.stringify(body);
+  /** Fire and forget: a lost refusal only makes that exporter time out. */
+  private refuse(offer: ReceivedOffer, reason: RefusalReason): void {
+    const text = replyBodyText(this.identity.id, { session: offer.body.session, bodyText: offer.bodyText }, { t: 'refused', reason }, this.settings.clock.now());
+    this.putReply(offer, text).catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'reply not published'));
   }
 
   private putReply(offer: ReceivedOffer, bodyText: string): Promise<void> {
@@ -277,38 +253,27 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
   }
 
   /** 'claimed' when an exporter is accepted (later exporters fail at once), 'closed' when the rendezvous ends. */
-  private publishTombstone(reason: TombstoneReason, claimedSession?: string): void {
-    if (reason === 'claimed' ? this.claimPublished : this.closePublished) return;
-    if (reason === 'claimed') this.claimPublished = true;
-    else this.closePublished = true;
+  private publishTombstone(reason: 'claimed' | 'closed', claimedSession?: string): void {
     this.settings.signaling.put(identityKey(this.identity.id), this.identity.tombstone(reason, claimedSession))
-      .catch((error: Error) => this.log.debug({ err: error }, 'tombstone not published'));
+      .catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'tombstone not published'));
   }
+}
 
-  private fail(reason: LinkFailure, why: string): void {
-    if (this.stage === 'ended' || this.stage === 'linked') return;
-    this.log.warn({ reason, why }, 'import failed');
-    this.teardown();
-    this.safeEmit('failed', reason);
-  }
+function sessionOf(input: Extract<ImportInput, { type: 'offer' | 'offer_refused' | 'offer_good' }>): string {
+  return input.type === 'offer_good' ? input.offer.received.body.session : input.offer.body.session;
+}
 
-  private teardown(): void {
-    // The accepted exporter may still wait for our answer: tell it at once rather than let it time out.
-    if (this.stage === 'connecting' && this.accepted !== undefined) this.reply(this.accepted.offer, { t: 'refused', reason: 'closed' });
-    this.stage = 'ended';
-    this.inbox?.cancel();
-    this.inbox = undefined;
-    this.connectTimer.clear();
-    if (this.channel !== undefined) this.channel.destroy();
-    else this.link?.close();
-    this.publishTombstone('closed');
-  }
-
-  private safeEmit(event: string, ...args: unknown[]): void {
-    try {
-      this.emit(event, ...args);
-    } catch (error) {
-      this.log.error({ err: error, event }, 'a rendezvous listener threw');
-    }
+function whyOf(input: ImportInput): string {
+  switch (input.type) {
+    case 'offer_refused':
+      return 'too many refused offers';
+    case 'link_lost':
+    case 'channel_failed':
+    case 'answer_unpublished':
+      return input.why;
+    case 'connect_timeout':
+      return 'peer connection timed out';
+    default:
+      return input.type;
   }
 }

@@ -1,12 +1,12 @@
 // The transport's options, validated once at the edge and completed with defaults.
 
-import pino, { type Logger } from 'pino';
-import { verifyAccountChain, type AccountChainVerifier } from './certificate-chain.js';
-import type { FramedChannelOptions } from './framed-channel.js';
-import { parseIceServers, type IceServerSpec } from './ice-servers.js';
-import type { SignalingBus } from './link-transport.js';
-import type { PeerLinkOptions } from './peer-link.js';
-import { systemClock, type TransportClock } from './transport-clock.js';
+import { systemClock, type Clock } from '../contract/clock.js';
+import type { SignalingBus } from '../contract/link-contract.js';
+import { silentLogger, type Logger } from '../contract/logger.js';
+import type { FramedChannelOptions } from './channel/framed-channel.js';
+import { verifyAccountChain, type AccountChainVerifier } from './signaling/certificate-chain.js';
+import { parseIceServers, type IceServerSpec } from './webrtc/ice-servers.js';
+import type { PeerLinkOptions } from './webrtc/peer-link.js';
 
 export interface LinkTransportOptions {
   /** The DHT (or the in-memory bus in tests). */
@@ -21,7 +21,7 @@ export interface LinkTransportOptions {
   readonly logger?: Logger;
   /** Replaces the Node crypto verification of the exporter's certificate chain. */
   readonly verifyAccountChain?: AccountChainVerifier;
-  readonly clock?: TransportClock;
+  readonly clock?: Clock;
   /** Export side: from the token to the importer's answer (default 30 s) => 'network'. */
   readonly signalingTimeoutMs?: number;
   /** Either side: from answer to open data channel (default 20 s) => 'network'. */
@@ -40,7 +40,7 @@ export interface LinkTransportOptions {
 export interface TransportSettings {
   readonly signaling: SignalingBus;
   readonly logger: Logger;
-  readonly clock: TransportClock;
+  readonly clock: Clock;
   readonly verifyAccountChain: AccountChainVerifier;
   readonly peer: PeerLinkOptions;
   readonly channel: FramedChannelOptions;
@@ -59,7 +59,7 @@ function positive(name: string, value: number | undefined, fallback: number, all
 
 export function resolveTransportSettings(options: LinkTransportOptions): TransportSettings {
   if (options.signaling === undefined || options.signaling === null) throw new TypeError('a signaling bus is required');
-  const logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'transport' });
+  const logger = (options.logger ?? silentLogger).child({ component: 'transport' });
   const clock = options.clock ?? systemClock;
   if (options.portRange !== undefined) {
     const { begin, end } = options.portRange;

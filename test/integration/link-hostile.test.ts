@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DhtRunner, type Value } from 'opendht-node';
 import { startLinkNetwork, startSide, stopSide, startImport, startExport, type LinkNetwork, type Side, type StateRecord } from '../support/link-fixture.js';
 import { createBigAccount } from '../support/big-archive.js';
-import { identityKey, inboxKey } from '../../service/transport/rendezvous-keys.js';
+import { identityKey, inboxKey } from '../../service/transport/signaling/rendezvous-keys.js';
 import { parseAuthToken } from '../../service/linking/auth-token.js';
 import { until } from '../support/wait.js';
 

@@ -1,7 +1,7 @@
 // An in-memory stand-in for the DHT as the transport sees it (SignalingBus): one shared store of key -> values,
 // many nodes, delivery always asynchronous. For transport tests; the real DHT is exercised elsewhere.
 
-import type { SignalingBus } from '../../service/transport/link-transport.js';
+import type { SignalingBus } from '../../service/contract/link-contract.js';
 
 type Listener = (data: Buffer) => void;
 

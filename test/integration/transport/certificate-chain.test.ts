@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { certificateId, CertificateChainError, verifyAccountChain } from '../../../service/transport/certificate-chain.js';
+import { certificateId, CertificateChainError, verifyAccountChain } from '../../../service/transport/signaling/certificate-chain.js';
 import { sharedAccount, type AccountFixture } from './certificate-fixtures.js';
 
 describe('certificate chain: the exporter\'s account proof', function () {

@@ -11,8 +11,8 @@ import type {
   ImportRendezvous,
   LinkTransport,
   PeerChannel,
-} from '../../../service/transport/link-transport.js';
-import { systemClock, type TransportClock } from '../../../service/transport/transport-clock.js';
+} from '../../../service/contract/link-contract.js';
+import { systemClock, type Clock } from '../../../service/contract/clock.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
 import { sharedAccount, type AccountFixture } from './certificate-fixtures.js';
 
@@ -100,7 +100,7 @@ export class LogProbe {
 }
 
 /** The system clock, counting the timers the transport has pending. */
-export class CountingClock implements TransportClock {
+export class CountingClock implements Clock {
   private readonly pending = new Set<unknown>();
 
   get activeTimers(): number {

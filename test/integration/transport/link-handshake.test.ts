@@ -1,11 +1,12 @@
 // Specification of the happy path and the connection-level failures of the link transport (real WebRTC on loopback).
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { formatAuthToken, parseAuthToken } from '../../../service/linking/auth-token.js';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
-import type { ControlMessage, LinkFailure, PeerChannel } from '../../../service/transport/link-transport.js';
-import { identityKey } from '../../../service/transport/rendezvous-keys.js';
-import { parseIdentityValue } from '../../../service/transport/temporary-identity.js';
+import type { LinkMessage, LinkFailure, PeerChannel } from '../../../service/contract/link-contract.js';
+import { identityKey } from '../../../service/transport/signaling/rendezvous-keys.js';
+import { parseIdentityValue } from '../../../service/transport/signaling/temporary-identity.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
 import { sharedAccount } from './certificate-fixtures.js';
 import { closeLink, establishLink, loopbackTransport, nextEvent, recordEvents } from './link-fixtures.js';
@@ -51,11 +52,11 @@ describe('link transport: linking two devices', function () {
   it('carries control messages both ways, in order, exactly as sent', async () => {
     const link = await establishLink();
     try {
-      const toImporter: ControlMessage[] = [{ t: 'auth', scheme: 'password' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'abort', error: 'canceled' }];
-      const toExporter: ControlMessage[] = [{ t: 'password', password: 'pässwörd "quoted" \u{1F511}' }, { t: 'stored' }];
-      const received = (channel: PeerChannel, count: number) => new Promise<ControlMessage[]>((resolve) => {
-        const messages: ControlMessage[] = [];
-        channel.on('message', (message: ControlMessage) => {
+      const toImporter: LinkMessage[] = [{ t: 'auth', scheme: 'password' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'abort', error: 'canceled' }];
+      const toExporter: LinkMessage[] = [{ t: 'password', password: 'pässwörd "quoted" \u{1F511}' }, { t: 'stored' }];
+      const received = (channel: PeerChannel, count: number) => new Promise<LinkMessage[]>((resolve) => {
+        const messages: LinkMessage[] = [];
+        channel.on('message', (message: LinkMessage) => {
           messages.push(message);
           if (messages.length === count) resolve(messages);
         });
@@ -71,11 +72,14 @@ describe('link transport: linking two devices', function () {
     }
   });
 
-  it('refuses to send something that is not a control message', async () => {
+  it('refuses to send what is not a link message: not an object, no string `t`, a transport `link.` type, too large', async () => {
     const link = await establishLink();
     try {
-      assert.throws(() => link.exportChannel.send({ t: 'archive' } as unknown as ControlMessage), TypeError);
-      assert.throws(() => link.exportChannel.send({ t: 'auth', scheme: 'maybe' } as unknown as ControlMessage), TypeError);
+      const send = (message: unknown) => link.exportChannel.send(message as LinkMessage);
+      for (const message of [null, 'stored', [{ t: 'stored' }], {}, { t: 7 }, { t: 'link.bye' }, { t: 'password', password: 'x'.repeat(70_000) }]) {
+        assert.throws(() => send(message), TypeError, JSON.stringify(message)?.slice(0, 40));
+      }
+      send({ t: 'anything', the: ['linking', 'layer'], decides: true });
     } finally {
       closeLink(link);
     }
@@ -170,5 +174,52 @@ describe('link transport: linking two devices', function () {
     assert.deepEqual(importEvents, []);
     assert.equal(network.activeListeners, 0);
     assert.equal(importSide.clock.activeTimers + exportSide.clock.activeTimers, 0);
+  });
+});
+
+// Found by the fault matrix (test/integration/fault-matrix.test.ts, export side in state 4, new device's client gone, right after a restart): the archive
+// reached the new device with the right size and the wrong hash. The new device read its data channel only
+// once the DHT had confirmed the put of its answer; the old device, which got the answer from a faster node,
+// was linked, confirmed at once by a script and already sending. libdatachannel flushes the messages left
+// waiting for a late onMessage() on our thread while its network thread delivers new ones, and the two
+// interleave. The fix: read the channel as soon as it opens; the put's confirmation is not needed for that.
+describe('regression: the new device reads its channel as soon as it opens, not when the DHT confirms its answer', function () {
+  this.timeout(30000);
+
+  it('takes an archive sent at once while the put of its answer is still unconfirmed', async () => {
+    const network = new MemorySignalingNetwork();
+    const fast = network.node();
+    let slow = false;
+    const timers = new Set<NodeJS.Timeout>();
+    /** Stores and delivers at once; once `slow`, confirms each put 10 s later (a DHT waiting for far nodes). */
+    const slowToConfirm = {
+      ...fast,
+      put: async (key: string, data: Buffer) => {
+        await fast.put(key, data);
+        if (slow) await new Promise<void>((resolve) => timers.add(setTimeout(resolve, 10000)));
+      },
+    };
+    const importSide = loopbackTransport(network, { signaling: slowToConfirm, idleTimeoutMs: 0, heartbeatMs: 0 });
+    const exportSide = loopbackTransport(network, { idleTimeoutMs: 0, heartbeatMs: 0 });
+    const importer = await importSide.transport.startImport();
+    slow = true;
+    const account = sharedAccount();
+    const importChannel = nextEvent<PeerChannel>(importer, 'channel', 10000, 'failed');
+    const exporter = exportSide.transport.startExport(importer.token, { certificateChainPem: account.chainPem, devicePrivateKeyPem: account.devicePrivateKeyPem });
+    try {
+      const exportChannel = await nextEvent<PeerChannel>(exporter, 'channel', 10000, 'failed');
+      const archive = randomBytes(8 * 1024 * 1024);
+      const sent = exportChannel.sendArchive(archive);
+      const opened = performance.now();
+      const channel = await importChannel;
+      assert.ok(performance.now() - opened < 5000, 'the new device waited for the DHT before reading its channel');
+      const received = await nextEvent<Buffer>(channel, 'archive', 10000, 'closed');
+      assert.ok(received.equals(archive), 'the archive arrived intact');
+      await sent;
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      exporter.close();
+      importer.close();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseAuthToken } from '../../../service/linking/auth-token.js';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
-import type { ControlMessage, LinkFailure } from '../../../service/transport/link-transport.js';
+import type { LinkMessage, LinkFailure } from '../../../service/contract/link-contract.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
 import { sharedAccount } from './certificate-fixtures.js';
 import { establishLink, eventually, loopbackTransport, nextEvent, openFileDescriptors, recordEvents } from './link-fixtures.js';
@@ -64,7 +64,7 @@ describe('link transport: releasing resources', function () {
     const network = new MemorySignalingNetwork();
     const runOnce = async () => {
       const link = await establishLink(network);
-      const received = nextEvent<ControlMessage>(link.importChannel, 'message');
+      const received = nextEvent<LinkMessage>(link.importChannel, 'message');
       link.exportChannel.send({ t: 'stored' });
       await received;
       await Promise.all([link.exportChannel.close(), link.importChannel.close()]);

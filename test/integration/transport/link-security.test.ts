@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { AuthToken } from '../../../service/linking/auth-token.js';
-import { parseCertificateChain, type AccountChainVerifier } from '../../../service/transport/certificate-chain.js';
+import { parseCertificateChain, type AccountChainVerifier } from '../../../service/transport/signaling/certificate-chain.js';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
-import type { AccountProof, ControlMessage, ExporterCredentials, PeerChannel } from '../../../service/transport/link-transport.js';
-import { exportRawPublicKey } from '../../../service/transport/raw-keys.js';
-import { identityKey, inboxKey } from '../../../service/transport/rendezvous-keys.js';
+import type { AccountProof, LinkMessage, ExporterCredentials, PeerChannel } from '../../../service/contract/link-contract.js';
+import { exportRawPublicKey } from '../../../service/transport/signaling/raw-keys.js';
+import { identityKey, inboxKey } from '../../../service/transport/signaling/rendezvous-keys.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
 import { sharedAccount, type AccountFixture } from './certificate-fixtures.js';
 import { closeLink, establishLink, eventually, loopbackTransport, nextEvent, recordEvents, type TestTransport } from './link-fixtures.js';
@@ -37,7 +37,7 @@ function attackerTransport(network: MemorySignalingNetwork, devicePublicKeyPem: 
 }
 
 async function roundTrip(from: PeerChannel, to: PeerChannel): Promise<void> {
-  const received = nextEvent<ControlMessage>(to, 'message', 5_000);
+  const received = nextEvent<LinkMessage>(to, 'message', 5_000);
   from.send({ t: 'stored' });
   assert.deepEqual(await received, { t: 'stored' });
 }
@@ -230,7 +230,7 @@ describe('link transport: what it refuses', function () {
   it('never writes the code, the password, SDP or keys to its logs', async () => {
     const link = await establishLink();
     try {
-      const received = nextEvent<ControlMessage>(link.exportChannel, 'message');
+      const received = nextEvent<LinkMessage>(link.exportChannel, 'message');
       link.importChannel.send({ t: 'password', password: 'correct horse battery staple' });
       await received;
       // Only string values: numbers (timestamps, pids) may contain any 6 digits.

@@ -1,23 +1,29 @@
 import assert from 'node:assert/strict';
-import { isControlMessage, parseChannelFrame } from '../../../service/transport/channel-frames.js';
-import { IceServerConfigError, parseIceServers } from '../../../service/transport/ice-servers.js';
-import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/session-description.js';
-import { decodeSignedMessage, encodeSignedMessage, parseOfferBody, parseReplyBody } from '../../../service/transport/signaling-messages.js';
+import { encodeLinkMessage, parseTextFrame } from '../../../service/transport/channel/channel-frames.js';
+import { IceServerConfigError, parseIceServers } from '../../../service/transport/webrtc/ice-servers.js';
+import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/webrtc/session-description.js';
+import { decodeSignedMessage, encodeSignedMessage, parseOfferBody, parseReplyBody } from '../../../service/transport/signaling/signaling-messages.js';
 
 describe('data channel frames', () => {
-  it('accepts exactly the control messages of the contract', () => {
-    for (const message of [{ t: 'auth', scheme: 'none' }, { t: 'password', password: '' }, { t: 'bad_password', attemptsLeft: 2 }, { t: 'stored' }, { t: 'abort', error: 'canceled' }]) {
-      assert.ok(isControlMessage(message), JSON.stringify(message));
-    }
-    for (const message of [{ t: 'auth' }, { t: 'stored', x: 1 }, { t: 'abort', error: 'boom' }, { t: 'link.ping' }, { t: 'bad_password', attemptsLeft: -1 }, null, 'stored']) {
-      assert.ok(!isControlMessage(message), JSON.stringify(message));
+  it('hands on any JSON object with a string `t` outside `link.` as a linking message, unchanged', () => {
+    for (const message of [{ t: 'auth', scheme: 'none' }, { t: 'stored', extra: 1 }, { t: 'launch_missiles', list: [1, null] }, { t: '' }]) {
+      assert.deepEqual(parseTextFrame(JSON.stringify(message)), { kind: 'message', message });
     }
   });
 
   it('parses transport frames and refuses malformed, unknown or oversized text', () => {
-    assert.deepEqual(parseChannelFrame('{"t":"link.archive","size":3,"sha256":"' + 'a'.repeat(64) + '"}'), { t: 'link.archive', size: 3, sha256: 'a'.repeat(64) });
-    for (const text of ['{', '[]', '{"t":"nope"}', '{"t":"link.archive","size":-1,"sha256":"' + 'a'.repeat(64) + '"}', JSON.stringify({ t: 'password', password: 'x'.repeat(70_000) })]) {
-      assert.equal(parseChannelFrame(text), undefined);
+    const sha256 = 'a'.repeat(64);
+    assert.deepEqual(parseTextFrame(`{"t":"link.archive","size":3,"sha256":"${sha256}"}`), { kind: 'frame', frame: { t: 'link.archive', size: 3, sha256 } });
+    for (const text of ['{', '[]', '"stored"', '{"type":"stored"}', '{"t":5}', '{"t":"link.nope"}', '{"t":"link.ping","x":1}',
+      `{"t":"link.archive","size":-1,"sha256":"${sha256}"}`, JSON.stringify({ t: 'password', password: 'x'.repeat(70_000) })]) {
+      assert.equal(parseTextFrame(text), undefined, text.slice(0, 40));
+    }
+  });
+
+  it('encodes a linking message, and throws TypeError for a non-object, a missing or non-string `t`, a `link.` type or an oversized one', () => {
+    assert.equal(encodeLinkMessage({ t: 'stored' }), '{"t":"stored"}');
+    for (const message of [null, 'stored', 3, [{ t: 'stored' }], {}, { t: 1 }, { t: 'link.ping' }, { t: 'x', big: 'x'.repeat(64 * 1024) }, { t: 'x', n: 1n }]) {
+      assert.throws(() => encodeLinkMessage(message), TypeError);
     }
   });
 });

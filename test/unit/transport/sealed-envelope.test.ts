@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { open, seal } from '../../../service/transport/sealed-envelope.js';
+import { open, seal } from '../../../service/transport/signaling/sealed-envelope.js';
 
 describe('sealed envelope (X25519 + HKDF-SHA256 + AES-256-GCM)', () => {
   const recipient = generateKeyPairSync('x25519');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { identityKey, inboxKey, replyKey } from '../../../service/transport/rendezvous-keys.js';
-import { claimantTag, parseIdentityValue, parseTombstone, TemporaryIdentity } from '../../../service/transport/temporary-identity.js';
+import { identityKey, inboxKey, replyKey } from '../../../service/transport/signaling/rendezvous-keys.js';
+import { claimantTag, parseIdentityValue, parseTombstone, TemporaryIdentity } from '../../../service/transport/signaling/temporary-identity.js';
 
 describe('temporary identity', () => {
   const identity = TemporaryIdentity.generate();

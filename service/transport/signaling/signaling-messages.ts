@@ -2,14 +2,13 @@
 // the exporter's offer and the importer's reply (answer or refusal). Pure encode/validate, no I/O.
 
 import { createHash } from 'node:crypto';
+import { CODE6, HEX40, SHA256_HEX } from '../../contract/patterns.js';
 
 export const MAX_SIGNALING_VALUE_BYTES = 64 * 1024;
 const MAX_SDP_LENGTH = 16 * 1024;
 const MAX_CHAIN_LENGTH = 32 * 1024;
-const HEX40 = /^[0-9a-f]{40}$/;
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX64 = /^[0-9a-f]{64}$/;
-const CODE6 = /^[0-9]{6}$/;
+/** A session id: 16 random bytes chosen by the exporter, hex. */
+export const SESSION_ID = /^[0-9a-f]{32}$/;
 const RAW_KEY_B64URL = /^[A-Za-z0-9_-]{43}$/;
 
 /** Exporter -> importer, signed by the device key (RSA), sealed to the importer's X25519 key. */
@@ -93,11 +92,23 @@ export function offerDigest(bodyText: string): string {
   return createHash('sha256').update(bodyText, 'utf8').digest('hex');
 }
 
+/** The text of the importer's reply to an offer (`offerBodyText`, exactly as it was signed), as signed and sent. */
+export function replyBodyText(
+  from: string,
+  offer: { readonly session: string; readonly bodyText: string },
+  content: { t: 'answer'; sdp: string } | { t: 'refused'; reason: RefusalReason },
+  ts: number,
+): string {
+  const common = { v: 1, from, session: offer.session, offer: offerDigest(offer.bodyText), ts } as const;
+  const body: ReplyBody = content.t === 'answer' ? { t: 'answer', ...common, sdp: content.sdp } : { t: 'refused', ...common, reason: content.reason };
+  return JSON.stringify(body);
+}
+
 export function parseOfferBody(text: string): OfferBody | undefined {
   const o = parseJsonObject(text);
   if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'code', 'replyTo', 'sdp', 'chain', 'ts'])) return undefined;
   if (o.t !== 'offer' || o.v !== 1) return undefined;
-  if (!matches(o.to, HEX40) || !matches(o.session, HEX32) || !matches(o.code, CODE6) || !matches(o.replyTo, RAW_KEY_B64URL)) return undefined;
+  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !matches(o.code, CODE6) || !matches(o.replyTo, RAW_KEY_B64URL)) return undefined;
   if (!isBoundedString(o.sdp, MAX_SDP_LENGTH) || !isBoundedString(o.chain, MAX_CHAIN_LENGTH) || !isTimestamp(o.ts)) return undefined;
   return o as unknown as OfferBody;
 }
@@ -106,14 +117,14 @@ export function parseReadyBody(text: string): ReadyBody | undefined {
   const o = parseJsonObject(text);
   if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'answer', 'ts'])) return undefined;
   if (o.t !== 'ready' || o.v !== 1) return undefined;
-  if (!matches(o.to, HEX40) || !matches(o.session, HEX32) || !matches(o.answer, HEX64) || !isTimestamp(o.ts)) return undefined;
+  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !matches(o.answer, SHA256_HEX) || !isTimestamp(o.ts)) return undefined;
   return o as unknown as ReadyBody;
 }
 
 export function parseReplyBody(text: string): ReplyBody | undefined {
   const o = parseJsonObject(text);
   if (o === undefined || o.v !== 1) return undefined;
-  if (!matches(o.from, HEX40) || !matches(o.session, HEX32) || !matches(o.offer, HEX64) || !isTimestamp(o.ts)) return undefined;
+  if (!matches(o.from, HEX40) || !matches(o.session, SESSION_ID) || !matches(o.offer, SHA256_HEX) || !isTimestamp(o.ts)) return undefined;
   if (o.t === 'answer' && hasExactly(o, ['t', 'v', 'from', 'session', 'offer', 'sdp', 'ts']) && isBoundedString(o.sdp, MAX_SDP_LENGTH)) {
     return o as unknown as AnswerBody;
   }

@@ -2,7 +2,7 @@
 // Jami shows for them (OpenDHT's Certificate::getId()).
 
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import type { AccountProof } from './link-transport.js';
+import type { AccountProof } from '../../contract/link-contract.js';
 
 export interface VerifiedAccountChain {
   readonly proof: AccountProof;

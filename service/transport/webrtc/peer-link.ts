@@ -3,8 +3,9 @@
 // Every libdatachannel callback is guarded: nothing throws back into the binding.
 
 import nodeDataChannel, { type DataChannel, type IceServer, type PeerConnection } from 'node-datachannel';
-import type { Logger } from 'pino';
-import { Deferred } from './deferred.js';
+import { Deferred } from '../../contract/deferred.js';
+import { describeError } from '../../contract/guards.js';
+import type { Logger } from '../../contract/logger.js';
 import { sameFingerprint, type DtlsFingerprint } from './session-description.js';
 
 export const DATA_CHANNEL_LABEL = 'jami-link';
@@ -88,7 +89,7 @@ export class PeerLink {
       this.pc.addRemoteCandidate(candidate, mid);
       return true;
     } catch (error) {
-      this.logger.debug({ err: error }, 'remote candidate refused');
+      this.logger.debug({ err: describeError(error) }, 'remote candidate refused');
       return false;
     }
   }
@@ -140,7 +141,7 @@ export class PeerLink {
     try {
       this.pc.close();
     } catch (closeError) {
-      this.logger.debug({ err: closeError }, 'peer connection close failed');
+      this.logger.debug({ err: describeError(closeError) }, 'peer connection close failed');
     }
   }
 
@@ -168,7 +169,7 @@ export class PeerLink {
       try {
         callback(...args);
       } catch (error) {
-        this.logger.error({ err: error }, 'peer connection callback failed');
+        this.logger.error({ err: describeError(error) }, 'peer connection callback failed');
         this.lose('internal error');
       }
     };

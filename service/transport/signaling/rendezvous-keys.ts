@@ -2,8 +2,8 @@
 // Derived (not the id itself) so the id, and the code bound to it, never appear as a DHT key.
 
 import { createHash } from 'node:crypto';
-
-const HEX40 = /^[0-9a-f]{40}$/;
+import { HEX40 } from '../../contract/patterns.js';
+import { SESSION_ID } from './signaling-messages.js';
 
 function derive(label: string, ...parts: string[]): string {
   return createHash('sha1').update(`jami-linkd/v1/${label}/${parts.join('/')}`).digest('hex');
@@ -28,6 +28,6 @@ export function inboxKey(importerId: string): string {
 /** Where the importer puts its sealed reply to one offer; the session id is known only to both ends. */
 export function replyKey(importerId: string, sessionId: string): string {
   checkId(importerId);
-  if (!/^[0-9a-f]{32}$/.test(sessionId)) throw new Error('a session id is 32 lowercase hex digits');
+  if (!SESSION_ID.test(sessionId)) throw new Error('a session id is 32 lowercase hex digits');
   return derive('reply', importerId, sessionId);
 }

@@ -1,0 +1,162 @@
+// The export side's connection as a table: starting (credentials checked), signaling (the importer's identity
+// found, our offer sent, its reply awaited), connecting (answer applied, data channel awaited), linked, ended.
+// PROTOCOL.md ("Handshake tables") reads against it. The adapter (export-connection.ts) classifies DHT values
+// and WebRTC events into these inputs.
+
+import type { KeyObject } from 'node:crypto';
+import type { AuthToken, ExporterCredentials, LinkFailure } from '../contract/link-contract.js';
+import { makeStep, rowsOf, type MachineSpec } from '../contract/transition-table.js';
+import type { OpeningEffect, OpeningInput } from './open-channel.js';
+import type { IdentityVerdict } from './signaling/identity-watch.js';
+import type { RefusalReason } from './signaling/signaling-messages.js';
+import type { PublishedIdentity } from './signaling/temporary-identity.js';
+import type { DtlsFingerprint } from './webrtc/session-description.js';
+
+export type ExportState = 'starting' | 'signaling' | 'connecting' | 'linked' | 'ended';
+
+/** The device key and its chain, checked against each other. */
+export interface DeviceCredentials {
+  readonly privateKey: KeyObject;
+  readonly chainPem: string;
+}
+
+/** Our offer: its signed body text, and the keys its reply is sealed to. */
+export interface OfferSession {
+  readonly id: string;
+  readonly bodyText: string;
+  readonly offerDigest: string;
+  readonly replyPrivate: KeyObject;
+  readonly replyPublic: KeyObject;
+}
+
+/** The importer's signed answer, as verified. */
+export interface VerifiedAnswer {
+  readonly bodyText: string;
+  readonly sdp: string;
+  readonly fingerprint: DtlsFingerprint;
+}
+
+export type ExportInput =
+  | { type: 'close' }
+  | { type: 'begin'; credentials: ExporterCredentials }
+  | { type: 'credentials_good'; device: DeviceCredentials }
+  | { type: 'credentials_bad'; why: string }
+  | IdentityVerdict
+  /** The first get of the identity key is done: listen from now on. */
+  | { type: 'identity_listed' }
+  | { type: 'offer_gathered'; session: OfferSession }
+  | { type: 'replies_listening' }
+  | { type: 'signaling_failed'; why: string }
+  | { type: 'answer'; answer: VerifiedAnswer }
+  /** A genuine answer we cannot use (no DTLS fingerprint). */
+  | { type: 'answer_bad'; why: string }
+  | { type: 'refused'; reason: RefusalReason }
+  | { type: 'answer_applied' }
+  | { type: 'answer_unusable'; why: string }
+  | { type: 'signaling_timeout' }
+  | OpeningInput;
+
+export type ExportInputName = ExportInput['type'];
+
+export type ExportEffect =
+  | OpeningEffect
+  | 'checkCredentials'
+  | 'startSignalingTimer'
+  | 'getIdentity'
+  | 'listenIdentity'
+  | 'createLink'
+  | 'gatherOffer'
+  | 'listenReplies'
+  | 'putOffer'
+  | 'applyAnswer'
+  | 'sendReady'
+  | 'stopReplies'
+  | 'stopSignalingTimer'
+  | 'stopListening';
+
+export interface ExportContext {
+  readonly token: AuthToken;
+  readonly device: DeviceCredentials | undefined;
+  readonly identity: PublishedIdentity | undefined;
+  readonly session: OfferSession | undefined;
+  readonly answer: VerifiedAnswer | undefined;
+}
+
+export type ExportRecord = 'recordDevice' | 'recordIdentity' | 'recordSession' | 'recordAnswer';
+export type ExportGuard = 'identityKnown' | 'importerClosed';
+
+const { row, ignore } = rowsOf<ExportState, ExportInputName, ExportEffect | ExportRecord, ExportGuard, LinkFailure>();
+
+const FAIL = ['release', 'emitFailed'] as const;
+const BEFORE_LINKED = ['signaling', 'connecting'] as const;
+
+export const EXPORT_ROWS = [
+  // Starting: nothing is sent with credentials that do not hold together.
+  row('starting', 'begin', 'starting', ['checkCredentials'], { label: 'a microtask after the caller got the connection' }),
+  row('starting', 'credentials_good', 'signaling', ['recordDevice', 'startSignalingTimer', 'getIdentity']),
+  row('starting', 'credentials_bad', 'ended', [...FAIL], { error: 'authentication' }),
+  row('starting', 'close', 'ended', ['release']),
+
+  // Signaling: the whole picture of the identity key first (get), then a listen; once the record is known,
+  // an offer; then the importer's signed reply.
+  row('signaling', 'identity_found', 'signaling', ['recordIdentity', 'createLink', 'gatherOffer'], { unless: 'identityKnown' }),
+  row('signaling', 'identity_found', 'signaling', [], { when: 'identityKnown', label: 'the record again, and nothing against it' }),
+  row('signaling', 'identity_listed', 'signaling', ['listenIdentity']),
+  row('signaling', 'offer_gathered', 'signaling', ['recordSession', 'listenReplies']),
+  row('signaling', 'replies_listening', 'signaling', ['putOffer']),
+  row('signaling', 'answer', 'signaling', ['recordAnswer', 'applyAnswer']),
+  row('signaling', 'answer_applied', 'connecting', ['sendReady', 'stopReplies', 'stopSignalingTimer', 'startConnectTimer', 'awaitChannel']),
+  row('signaling', 'answer_bad', 'ended', [...FAIL], { error: 'authentication' }),
+  row('signaling', 'answer_unusable', 'ended', [...FAIL], { error: 'network' }),
+  row('signaling', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network' }),
+  row('signaling', 'refused', 'ended', [...FAIL], { unless: 'importerClosed', error: 'authentication' }),
+  row('signaling', 'signaling_timeout', 'ended', [...FAIL], { error: 'network' }),
+  row('signaling', 'link_lost', 'ended', [...FAIL], { error: 'network' }),
+  row('signaling', 'close', 'ended', ['release']),
+
+  // Signaling or connecting: the identity key still speaks (tombstones), a late put may still fail.
+  ...BEFORE_LINKED.map((state) => row(state, 'token_claimed', 'ended', [...FAIL], { error: 'authentication' })),
+  ...BEFORE_LINKED.map((state) => row(state, 'importer_gone', 'ended', [...FAIL], { error: 'network' })),
+  ...BEFORE_LINKED.map((state) => row(state, 'signaling_failed', 'ended', [...FAIL], { error: 'network' })),
+
+  // Connecting: the answer is applied, the importer told `ready`; the data channel must open in time.
+  ignore('connecting', 'identity_found', 'answered: the record matters no more, only tombstones'),
+  ignore('connecting', 'answer', 'the reply listener was stopped: a queued second answer'),
+  ignore('connecting', 'refused', 'the reply listener was stopped: a queued refusal'),
+  row('connecting', 'channel_open', 'linked', ['stopListening', 'frameChannel']),
+  row('connecting', 'channel_failed', 'ended', [...FAIL], { error: 'event' }),
+  row('connecting', 'link_lost', 'ended', [...FAIL], { error: 'network' }),
+  row('connecting', 'connect_timeout', 'ended', [...FAIL], { error: 'network' }),
+  row('connecting', 'close', 'ended', ['release']),
+
+  // Linked: the channel is the linking layer's, and reports its own end.
+  row('linked', 'close', 'ended', ['release']),
+  ignore('linked', 'link_lost', 'the framed channel reports its own end'),
+  ignore('linked', 'token_claimed', 'linked: the listeners were stopped, a queued tombstone'),
+  ignore('linked', 'importer_gone', 'linked: the listeners were stopped, a queued tombstone'),
+  ignore('linked', 'signaling_failed', 'linked: the DHT is not needed any more'),
+];
+
+export function exportMachine(token: AuthToken): MachineSpec<ExportState, ExportInput, ExportEffect, ExportRecord, ExportGuard, ExportContext, LinkFailure> {
+  return {
+    name: 'export connection',
+    initial: 'starting',
+    final: ['ended'],
+    rows: EXPORT_ROWS,
+    context: { token, device: undefined, identity: undefined, session: undefined, answer: undefined },
+    records: {
+      recordDevice: (context, input) => (input.type === 'credentials_good' ? { ...context, device: input.device } : context),
+      recordIdentity: (context, input) => (input.type === 'identity_found' ? { ...context, identity: input.identity } : context),
+      recordSession: (context, input) => (input.type === 'offer_gathered' ? { ...context, session: input.session } : context),
+      recordAnswer: (context, input) => (input.type === 'answer' ? { ...context, answer: input.answer } : context),
+    },
+    guards: {
+      identityKnown: (context) => context.identity !== undefined,
+      importerClosed: (_context, input) => input.type === 'refused' && input.reason === 'closed',
+    },
+    localCalls: ['close'],
+  };
+}
+
+/** The step of any export machine (the table does not depend on the token). */
+export const stepExport = makeStep(exportMachine({ peerId: '0'.repeat(40), code: '000000' }));
