@@ -18,8 +18,10 @@ export interface DaemonConfig {
   peerDiscovery: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logPretty: boolean;
-  /** Whole-operation time-out of a link, ms (Jami: 5 minutes). */
+  /** Whole-operation time-out of a link, ms (Jami: 5 minutes; on the new device, from the channel's opening). */
   linkTimeoutMs: number;
+  /** How long a shown token waits for an exporter, ms; 0: until canceled (Jami's behaviour). */
+  tokenLifetimeMs: number;
   /** How long a link waiting for its user survives the departure of the client that started it, ms. */
   abandonTimeoutMs: number;
   /** STUN/TURN URLs for WebRTC; none needed on a LAN or loopback. */
@@ -37,6 +39,8 @@ export interface DaemonConfig {
 export const DEFAULT_BUS_NAME = 'cx.ring.Ring';
 export const OBJECT_PATH = '/cx/ring/Ring/ConfigurationManager';
 export const INTERFACE_NAME = 'cx.ring.Ring.ConfigurationManager';
+export const INSTANCE_PATH = '/cx/ring/Ring/Instance';
+export const INSTANCE_INTERFACE = 'cx.ring.Ring.Instance';
 export const DEFAULT_BOOTSTRAP = 'bootstrap.jami.net:4222';
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -55,6 +59,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     logLevel: 'info',
     logPretty: false,
     linkTimeoutMs: DEFAULT_LINK_TIMEOUT_MS,
+    tokenLifetimeMs: 0,
     abandonTimeoutMs: 30 * 1000,
     peerTimeoutMs: 20 * 1000,
     signalingTimeoutMs: 30 * 1000,

@@ -76,6 +76,19 @@ export async function issueDevice(
   };
 }
 
+/** The device a certificate chain proves for account `jamiId`: its long id and name (the certificate's common
+ *  name, signed by the account), or undefined when the chain does not prove a device of that account. */
+export function deviceOfChain(chainPem: string, jamiId: string): { deviceId: string; name: string } | undefined {
+  try {
+    const device = Certificate.import(chainPem);
+    const account = device.issuer;
+    if (!account || account.id !== jamiId || !device.isSignedBy(account)) return undefined;
+    return { deviceId: device.longId, name: device.subjectName };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks device credentials read back from disk: the device certificate is signed by the account. */
 export function verifyDeviceChain(chainPem: string, jamiId: string): boolean {
   try {

@@ -1,6 +1,7 @@
 // The daemon's accounts on disk: one 0700 directory per account under the data dir, published with one
-// atomic rename so that a crash leaves the whole account or none. Accounts being imported live in memory
-// until their archive has arrived.
+// atomic rename so that a crash leaves the whole account or none. Accounts not stored yet (keys being made,
+// an archive awaited from another device, or a link that failed) are listed from memory, as jamid lists
+// them (registration state INITIALIZING), until they are stored or removed.
 //
 // <dataDir>/<accountId>/account.json   non-secret details (alias, Jami ID, device id, ...)
 //                       archive.gz     Jami archive (gzip JSON, or aesEncrypt'ed with the password)
@@ -10,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { PrivateKey } from 'opendht-node';
 import {
@@ -23,6 +25,7 @@ import {
 import {
   ArchiveError,
   archiveAlias,
+  archiveDisplayName,
   decodeArchive,
   decryptArchive,
   encodeArchive,
@@ -30,27 +33,38 @@ import {
   unpackPlainArchive,
   type ArchiveContent,
 } from './archive.js';
-import { accountIdentityOf, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
+import { accountIdentityOf, deviceOfChain, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
 
 export interface AccountRecord {
   readonly id: string;
   readonly type: 'RING';
   readonly alias: string;
+  readonly displayName: string;
   readonly deviceName: string;
   readonly jamiId: string;
+  /** This device's id: the long id (64 hex) of its certificate, as Jami shows it. */
   readonly deviceId: string;
   readonly archiveHasPassword: boolean;
   readonly enable: boolean;
+  /** The account's devices this device knows, this one included: device id -> name. */
+  readonly devices: Readonly<Record<string, string>>;
 }
 
-export interface PendingAccount {
+/** Why an account is listed but not stored: its keys are being made, its archive is awaited from another
+ *  device, or that link failed (the account then holds nothing until its client removes it, as with jamid). */
+export type InitializingStage = 'creating' | 'linking' | 'failed';
+
+export interface InitializingAccount {
   readonly id: string;
   readonly alias: string;
+  readonly displayName: string;
   readonly deviceName: string;
+  readonly stage: InitializingStage;
 }
 
 export interface NewAccountDetails {
   alias?: string;
+  displayName?: string;
   deviceName?: string;
   password?: string;
 }
@@ -102,7 +116,7 @@ export async function openDataDir(dataDir: string): Promise<void> {
 
 export class AccountStore extends EventEmitter {
   private readonly accounts = new Map<string, AccountRecord>();
-  private readonly pending = new Map<string, PendingAccount>();
+  private readonly initializing = new Map<string, InitializingAccount>();
   private readonly deviceKeys = new Map<string, Promise<PrivateKey>>();
   /** Serializes disk work per account: a remove never races the write of the same account. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -122,15 +136,16 @@ export class AccountStore extends EventEmitter {
   }
 
   list(): string[] {
-    return [...this.accounts.keys(), ...this.pending.keys()];
+    return [...this.accounts.keys(), ...this.initializing.keys()];
   }
 
   get(id: string): AccountRecord | undefined {
     return this.accounts.get(id);
   }
 
-  getPending(id: string): PendingAccount | undefined {
-    return this.pending.get(id);
+  /** An account listed but not stored (yet, or any more after a failed link). */
+  getInitializing(id: string): InitializingAccount | undefined {
+    return this.initializing.get(id);
   }
 
   exists(id: string): boolean {
@@ -141,47 +156,59 @@ export class AccountStore extends EventEmitter {
     return this.accounts.get(id)?.archiveHasPassword ?? false;
   }
 
-  /** Creates a new account: CA, account and device certificates, written in one atomic step. */
-  async create(details: NewAccountDetails): Promise<string> {
-    const id = this.newId();
-    const alias = details.alias ?? '';
-    const { content } = await generateAccountArchive(alias, this.options.keyBits);
-    content['Account.alias'] = alias;
-    content['Account.type'] = 'RING';
-    await this.writeAccount(id, content, { alias, deviceName: this.deviceNameOr(details.deviceName), password: details.password });
-    return id;
-  }
-
-  /** Imports a Jami archive file's bytes as a new account (same Jami ID, new device). Throws ArchiveError. */
-  async importArchive(bytes: Buffer, details: NewAccountDetails): Promise<string> {
-    const content = await decodeArchive(bytes, details.password);
-    accountIdentityOf(content);
-    const id = this.newId();
-    const fromArchive = archiveAlias(content);
-    await this.writeAccount(id, content, {
-      alias: details.alias ?? fromArchive,
-      deviceName: this.deviceNameOr(details.deviceName),
-      password: details.password,
+  /**
+   * Creates a new account, as jamid does: the id comes back at once and the account is listed INITIALIZING
+   * while its CA, account and device keys are made; then it is written in one atomic step and 'ready' is
+   * emitted ('failed' if that cannot be done, the account then gone).
+   */
+  create(details: NewAccountDetails): string {
+    const entry = this.initialize(details, 'creating');
+    this.finishInBackground(entry.id, async () => {
+      const { content } = await generateAccountArchive(entry.alias, this.options.keyBits);
+      content['Account.alias'] = entry.alias;
+      content['Account.displayName'] = entry.displayName;
+      content['Account.type'] = 'RING';
+      await this.writeAccount(entry.id, content, { ...entry, password: details.password });
     });
-    return id;
+    return entry.id;
   }
 
   /**
-   * Writes a backup of the account's archive to `destination` (Jami's exportToFile): scheme "" for a
-   * plain archive (accounts without a password), "password" to encrypt it with `password`, which must
-   * open the account's archive when the account has one. Returns false when the password is wrong.
+   * Imports a Jami archive file's bytes as a new account (same Jami ID, new device). The archive is opened and
+   * checked first (ArchiveError when it cannot be); the device key and certificate are then made in the
+   * background as for create().
+   */
+  async importArchive(bytes: Buffer, details: NewAccountDetails): Promise<string> {
+    const content = await decodeArchive(bytes, details.password);
+    accountIdentityOf(content);
+    const entry = this.initialize(
+      { ...details, alias: details.alias || archiveAlias(content), displayName: details.displayName || archiveDisplayName(content) },
+      'creating',
+    );
+    this.finishInBackground(entry.id, () => this.writeAccount(entry.id, content, { ...entry, password: details.password }).then(() => undefined));
+    return entry.id;
+  }
+
+  /**
+   * Writes a backup of the account's archive to `destination` (Jami's exportToFile). Scheme "" or "password"
+   * with an empty password writes a plain archive (accounts without a password); "password" with a password
+   * encrypts it, and that password must open the account's archive when the account has one. False for a
+   * wrong password, an account not stored, or another scheme ("key", Jami's derived-key scheme, is not kept here).
    */
   async exportArchive(id: string, destination: string, scheme: string, password: string): Promise<boolean> {
     const record = this.accounts.get(id);
     if (!record) return false;
-    if (scheme !== '' && scheme !== 'password') return false;
-    if (scheme === 'password' && !password) return false;
-    if (record.archiveHasPassword && scheme !== 'password') return false;
+    if (scheme !== '' && scheme !== 'password') {
+      this.options.logger.warn({ accountId: id, scheme: scheme.slice(0, 16) }, 'exportToFile: only the schemes "" and "password" are supported');
+      return false;
+    }
+    const encryptWith = scheme === 'password' && password !== '' ? password : undefined;
+    if (record.archiveHasPassword && encryptWith === undefined) return false;
     // Serialized with the account's other disk work: a concurrent removeAccount waits for the backup.
     return this.serialize(id, async () => {
-      const plain = await this.openArchive(id, record.archiveHasPassword ? password : undefined);
+      const plain = await this.openArchive(id, record.archiveHasPassword ? encryptWith : undefined);
       if (!plain) return false;
-      const bytes = await encodeArchive(await unpackPlainArchive(plain), scheme === 'password' ? password : undefined);
+      const bytes = await encodeArchive(await unpackPlainArchive(plain), encryptWith);
       await writeFileAtomically(destination, bytes).catch((error: NodeJS.ErrnoException) => {
         throw new DestinationError(destination, error);
       });
@@ -189,48 +216,98 @@ export class AccountStore extends EventEmitter {
     });
   }
 
-  /** Registers an account that will arrive from another device; nothing is written yet. */
-  createPending(details: NewAccountDetails): string {
-    const id = this.newId();
-    this.pending.set(id, { id, alias: details.alias ?? '', deviceName: this.deviceNameOr(details.deviceName) });
+  /** Lists an account that will arrive from another device; nothing is written until its archive is stored. */
+  beginLink(details: NewAccountDetails): string {
+    const entry = this.initialize(details, 'linking');
     // The device key is made while the user carries the token to the old device, so the link needn't wait.
     const key = PrivateKey.generate({ bits: this.options.keyBits });
     key.catch(() => undefined);
-    this.deviceKeys.set(id, key);
-    this.emit('changed');
-    return id;
+    this.deviceKeys.set(entry.id, key);
+    return entry.id;
   }
 
-  /** Stores the archive received for a pending account, with a new device certificate. Returns its Jami ID. */
-  async storeLinked(id: string, plainArchive: Buffer, password: string | undefined): Promise<{ jamiId: string }> {
-    const pending = this.pending.get(id);
-    if (!pending) throw new Error(`account ${id} is not waiting for an archive`);
+  /**
+   * Stores the archive received for a linking account, with a new device certificate, if it holds the
+   * account `expected.jamiId` (the exporter proved it): another account is refused before anything is
+   * written. The exporter's device (its proved chain) joins the account's devices. Throws on an invalid archive.
+   */
+  async storeLinked(
+    id: string,
+    plainArchive: Buffer,
+    password: string,
+    expected: { jamiId: string; exporterChainPem: string },
+  ): Promise<{ stored: true; deviceChain: string } | { stored: false; foundAccount: string }> {
+    const entry = this.initializing.get(id);
+    if (entry?.stage !== 'linking') throw new Error(`account ${id} is not waiting for an archive`);
     const content = await unpackPlainArchive(plainArchive);
+    const found = accountIdentityOf(content).certificate.id;
+    if (found !== expected.jamiId) return { stored: false, foundAccount: found };
     const deviceKey = await this.deviceKeys.get(id);
-    const alias = pending.alias || archiveAlias(content);
-    const archive = await encodeReceivedArchive(plainArchive, content, password);
-    const record = await this.writeAccount(id, content, { alias, deviceName: pending.deviceName, password, deviceKey, archive });
-    return { jamiId: record.jamiId };
+    const archive = await encodeReceivedArchive(plainArchive, content, password || undefined);
+    const exporter = deviceOfChain(expected.exporterChainPem, found);
+    const record = await this.writeAccount(id, content, {
+      alias: entry.alias || archiveAlias(content),
+      displayName: entry.displayName || archiveDisplayName(content),
+      deviceName: entry.deviceName,
+      password: password || undefined,
+      deviceKey,
+      archive,
+      otherDevices: exporter === undefined ? {} : { [exporter.deviceId]: exporter.name },
+    });
+    return { stored: true, deviceChain: await fs.readFile(path.join(this.dirOf(record.id), FILES.deviceCert), 'utf8') };
   }
 
-  /** Forgets a pending account (failed or canceled import: see remove). */
-  private dropPending(id: string): boolean {
+  /**
+   * A link to this account failed: whatever it stored is deleted and its device key forgotten, but the account
+   * stays listed (INITIALIZING, holding nothing) until its client removes it, as jamid leaves it. Idempotent.
+   */
+  async abandonLink(id: string): Promise<void> {
     this.deviceKeys.delete(id);
-    if (!this.pending.delete(id)) return false;
+    const entry = this.initializing.get(id);
+    const stored = this.accounts.get(id);
+    if (stored !== undefined) {
+      await this.deleteStored(id);
+      this.initializing.set(id, { id, alias: stored.alias, displayName: stored.displayName, deviceName: stored.deviceName, stage: 'failed' });
+    } else if (entry !== undefined && entry.stage !== 'failed') {
+      this.initializing.set(id, { ...entry, stage: 'failed' });
+    }
+  }
+
+  /** Deletes an account and its files, or forgets one not stored. False for an unknown id. */
+  async remove(id: string): Promise<boolean> {
+    this.deviceKeys.delete(id);
+    if (this.initializing.delete(id)) {
+      this.emit('changed');
+      return true;
+    }
+    if (!this.accounts.has(id)) return false;
+    await this.deleteStored(id);
     this.emit('changed');
     return true;
   }
 
-  /** Deletes an account and its files, or forgets a pending one (the discard of a failed import). Idempotent. */
-  async remove(id: string): Promise<boolean> {
-    if (this.dropPending(id)) return true;
-    if (!this.accounts.has(id)) return false;
+  /** The account's devices as this device knows them (device id -> name); {} for an account not stored. */
+  knownDevices(id: string): Record<string, string> {
+    return { ...(this.accounts.get(id)?.devices ?? {}) };
+  }
+
+  /**
+   * Records another device of the account, proven by its certificate chain (device certificate signed by the
+   * account; its common name is the device's name). Persisted; emits 'devicesChanged'. False when the chain
+   * does not prove a device of this account.
+   */
+  async addKnownDevice(id: string, deviceChainPem: string): Promise<boolean> {
+    const record = this.accounts.get(id);
+    const device = record === undefined ? undefined : deviceOfChain(deviceChainPem, record.jamiId);
+    if (record === undefined || device === undefined) return false;
+    if (record.devices[device.deviceId] === device.name) return true;
+    const updated: AccountRecord = { ...record, devices: { ...record.devices, [device.deviceId]: device.name } };
     await this.serialize(id, async () => {
-      if (!this.accounts.has(id)) return;
-      await removeDirectoryAtomically(this.dirOf(id), path.join(this.dataDir, `.trash-${id}-${randomBytes(4).toString('hex')}`));
-      this.accounts.delete(id);
+      if (this.accounts.get(id) !== record) return;
+      await writeFileAtomically(path.join(this.dirOf(id), FILES.details), JSON.stringify(updated, null, 2));
+      this.accounts.set(id, updated);
     });
-    this.emit('changed');
+    this.emit('devicesChanged', id);
     return true;
   }
 
@@ -244,12 +321,15 @@ export class AccountStore extends EventEmitter {
     return { chainPem, keyPem };
   }
 
-  /** The archive in its plain form (gzip JSON) when `password` opens it; undefined for a wrong password. */
+  /**
+   * The archive in its plain form (gzip JSON) when `password` opens it; undefined for a wrong password. As with
+   * jamid, an archive without a password opens only without one (an empty password counts as none).
+   */
   async openArchive(id: string, password: string | undefined): Promise<Buffer | undefined> {
     const record = this.accounts.get(id);
     if (!record) throw new Error(`unknown account ${id}`);
     const bytes = await fs.readFile(path.join(this.dirOf(id), FILES.archive));
-    if (!record.archiveHasPassword) return bytes;
+    if (!record.archiveHasPassword) return password ? undefined : bytes;
     if (!password) return undefined;
     try {
       return await decryptArchive(bytes, password);
@@ -259,24 +339,64 @@ export class AccountStore extends EventEmitter {
     }
   }
 
+  /** Lists a new account as INITIALIZING. */
+  private initialize(details: NewAccountDetails, stage: InitializingStage): InitializingAccount {
+    const alias = details.alias ?? '';
+    const entry: InitializingAccount = {
+      id: this.newId(),
+      alias,
+      displayName: details.displayName || alias,
+      deviceName: this.deviceNameOr(details.deviceName),
+      stage,
+    };
+    this.initializing.set(entry.id, entry);
+    this.emit('changed');
+    return entry;
+  }
+
+  /** Runs the rest of a creation; its failure unlists the account and emits 'failed' (not when it was removed meanwhile). */
+  private finishInBackground(id: string, work: () => Promise<void>): void {
+    work().catch((error: unknown) => {
+      if (error instanceof AccountGoneError) return;
+      this.options.logger.warn({ accountId: id, reason: (error as Error).message }, 'account creation failed');
+      if (!this.initializing.delete(id)) return;
+      this.deviceKeys.delete(id);
+      this.emit('failed', id);
+      this.emit('changed');
+    });
+  }
+
   private async writeAccount(
     id: string,
     content: ArchiveContent,
-    opts: { alias: string; deviceName: string; password?: string; deviceKey?: PrivateKey; archive?: Buffer },
+    opts: {
+      alias: string;
+      displayName: string;
+      deviceName: string;
+      password?: string;
+      deviceKey?: PrivateKey;
+      archive?: Buffer;
+      /** The account's other devices this one knows from the start (the device it was linked from). */
+      otherDevices?: Record<string, string>;
+    },
   ): Promise<AccountRecord> {
     const device = await issueDevice(content, opts.deviceName, this.options.keyBits, opts.deviceKey);
     const record: AccountRecord = {
       id,
       type: 'RING',
       alias: opts.alias,
+      displayName: opts.displayName,
       deviceName: opts.deviceName,
       jamiId: device.jamiId,
       deviceId: device.deviceId,
       archiveHasPassword: !!opts.password,
       enable: true,
+      devices: { ...opts.otherDevices, [device.deviceId]: opts.deviceName },
     };
     const archive = opts.archive ?? (await encodeArchive(content, opts.password));
     await this.serialize(id, async () => {
+      // Removed while its keys were made: nothing of it may appear on disk.
+      if (!this.initializing.has(id)) throw new AccountGoneError(id);
       const staging = path.join(this.dataDir, `.staging-${id}`);
       await fs.rm(staging, { recursive: true, force: true });
       await ensurePrivateDir(staging);
@@ -285,14 +405,26 @@ export class AccountStore extends EventEmitter {
       await writePrivateFile(path.join(staging, FILES.deviceKey), device.keyPem);
       await writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem);
       await writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2));
+      if (!this.initializing.has(id)) {
+        await fs.rm(staging, { recursive: true, force: true });
+        throw new AccountGoneError(id);
+      }
       await publishDirectory(staging, this.dirOf(id));
       this.accounts.set(id, record);
-      this.pending.delete(id);
+      this.initializing.delete(id);
       this.deviceKeys.delete(id);
     });
     this.options.logger.info({ accountId: id, jamiId: record.jamiId }, 'account stored');
-    this.emit('changed');
+    this.emit('ready', id);
     return record;
+  }
+
+  private async deleteStored(id: string): Promise<void> {
+    await this.serialize(id, async () => {
+      if (!this.accounts.has(id)) return;
+      await removeDirectoryAtomically(this.dirOf(id), path.join(this.dataDir, `.trash-${id}-${randomBytes(4).toString('hex')}`));
+      this.accounts.delete(id);
+    });
   }
 
   private async load(): Promise<void> {
@@ -305,10 +437,15 @@ export class AccountStore extends EventEmitter {
       }
       if (!entry.isDirectory() || !ACCOUNT_ID.test(entry.name)) continue;
       try {
-        const record = JSON.parse(await fs.readFile(path.join(full, FILES.details), 'utf8')) as AccountRecord;
+        const stored = JSON.parse(await fs.readFile(path.join(full, FILES.details), 'utf8')) as AccountRecord;
         const chain = await fs.readFile(path.join(full, FILES.deviceCert), 'utf8');
-        if (record.id !== entry.name || !verifyDeviceChain(chain, record.jamiId)) throw new Error('inconsistent account files');
-        this.accounts.set(record.id, record);
+        if (stored.id !== entry.name || !verifyDeviceChain(chain, stored.jamiId)) throw new Error('inconsistent account files');
+        // Accounts written before display names and device lists were kept get them from what they have.
+        this.accounts.set(stored.id, {
+          ...stored,
+          displayName: stored.displayName ?? stored.alias,
+          devices: stored.devices ?? { [stored.deviceId]: stored.deviceName },
+        });
       } catch (error) {
         this.options.logger.warn({ accountId: entry.name, reason: (error as Error).message }, 'skipping unreadable account');
       }
@@ -330,14 +467,22 @@ export class AccountStore extends EventEmitter {
     return path.join(this.dataDir, id);
   }
 
+  /** As jamid names a device: the host name, unless the client gave a name. */
   private deviceNameOr(name: string | undefined): string {
-    return name || this.options.defaultDeviceName || 'jami-linkd device';
+    return name || this.options.defaultDeviceName || os.hostname() || 'jami-linkd device';
   }
 
   private newId(): string {
     let id: string;
     do id = randomBytes(8).toString('hex');
-    while (this.accounts.has(id) || this.pending.has(id));
+    while (this.accounts.has(id) || this.initializing.has(id));
     return id;
+  }
+}
+
+/** An account removed while it was being made: its creation ends quietly. */
+class AccountGoneError extends Error {
+  constructor(id: string) {
+    super(`account ${id} was removed`);
   }
 }

@@ -157,11 +157,14 @@ const fromBase64Pem = (value: unknown, key: string): string => {
 // C0 and C1 control characters (and DEL): never part of a name, and the stuff of terminal escape sequences.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
 
-/** The alias an archive carries, as text fit to show: a peer or a file chose it. '' when there is none. */
-export function archiveAlias(content: ArchiveContent): string {
-  const alias = content['Account.alias'];
-  return typeof alias === 'string' ? alias.replace(CONTROL_CHARACTERS, '').slice(0, 256) : '';
+/** A name an archive carries (Account.alias, Account.displayName), as text fit to show: a peer or a file chose it. */
+function archiveName(content: ArchiveContent, key: string): string {
+  const name = content[key];
+  return typeof name === 'string' ? name.replace(CONTROL_CHARACTERS, '').slice(0, 256) : '';
 }
+
+export const archiveAlias = (content: ArchiveContent): string => archiveName(content, 'Account.alias');
+export const archiveDisplayName = (content: ArchiveContent): string => archiveName(content, 'Account.displayName');
 
 export const toBase64Pem = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64');
 

@@ -6,22 +6,36 @@ import path from 'node:path';
 import { DestinationError, type AccountStore } from '../accounts/account-store.js';
 import { ArchiveError, MAX_ARCHIVE_FILE_BYTES } from '../accounts/archive.js';
 import type { LinkOperations } from '../linking/link-operations.js';
+import { RING_ACCOUNT_TEMPLATE } from './account-template.js';
 import { DBusErrorName, invalidArgument, ServiceError } from './errors.js';
 import type { MethodImplementation } from './exported-object.js';
+import type { RegistrationStates } from './registration-states.js';
 
 export interface ConfigurationManagerDeps {
   accounts: AccountStore;
   links: LinkOperations;
-  /** Account.registrationStatus of a stored account. */
-  registrationStatus(): string;
+  registration: RegistrationStates;
   /** Told which client (unique bus name) started a link, to end it if that client leaves mid-way. */
   operationStarted(client: string, operation: { accountId: string; opId?: number }): void;
+  /** registeredNameFound(accountId, requestName, status, address, name). */
+  registeredNameFound(accountId: string, requestName: string, status: number, address: string, name: string): void;
 }
+
+/** registeredNameFound's status when there is no such name (jami-linkd has no name server). */
+const NAME_NOT_FOUND = 2;
 
 const MAX_DETAIL_LENGTH = 4096;
 const KNOWN_ARCHIVE_URLS = new Set(['', 'jami-auth']);
 
 type Details = Record<string, string>;
+
+/**
+ * The details of an addAccount as jamid reads them: Jami's clients send the whole account template, so keys
+ * we do not use are ignored and an empty value means the key is absent (Account.archivePath "" = no file).
+ */
+function meaningfulDetails(details: Details): Details {
+  return Object.fromEntries(Object.entries(details).filter(([, value]) => value !== ''));
+}
 
 function checkDetails(details: Details): void {
   for (const [key, value] of Object.entries(details)) {
@@ -62,15 +76,20 @@ function archiveError(error: unknown): unknown {
   return new ServiceError(error.problem === 'bad_password' ? DBusErrorName.WrongPassword : DBusErrorName.InvalidArchive, error.message);
 }
 
-export function configurationManager({ accounts, links, registrationStatus, operationStarted }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
+export function configurationManager({ accounts, links, registration, operationStarted, registeredNameFound }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
   const string = (value: unknown) => value as string;
+  const isAccount = (id: string) => accounts.get(id) !== undefined || accounts.getInitializing(id) !== undefined;
   return {
+    getAccountTemplate([accountType]): Details {
+      return string(accountType) === 'RING' ? { ...RING_ACCOUNT_TEMPLATE } : {};
+    },
+
     async addAccount([details], caller) {
-      const map = details as Details;
+      const map = meaningfulDetails(details as Details);
       checkDetails(map);
-      const common = { alias: map['Account.alias'], deviceName: map['Account.deviceName'] };
+      const common = { alias: map['Account.alias'], displayName: map['Account.displayName'], deviceName: map['Account.deviceName'] };
       if (map['Account.archiveURL'] === 'jami-auth') {
-        const id = accounts.createPending(common);
+        const id = accounts.beginLink(common);
         links.startImport(id);
         operationStarted(caller, { accountId: id });
         return id;
@@ -79,10 +98,10 @@ export function configurationManager({ accounts, links, registrationStatus, oper
       if (archivePath !== undefined) {
         const bytes = await readArchiveFile(archivePath);
         return accounts
-          .importArchive(bytes, { ...common, password: map['Account.archivePassword'] || undefined })
+          .importArchive(bytes, { ...common, password: map['Account.archivePassword'] })
           .catch((error) => Promise.reject(archiveError(error)));
       }
-      return accounts.create({ ...common, password: map['Account.archivePassword'] || undefined });
+      return accounts.create({ ...common, password: map['Account.archivePassword'] });
     },
 
     async removeAccount([accountId]) {
@@ -92,8 +111,10 @@ export function configurationManager({ accounts, links, registrationStatus, oper
       await accounts.remove(id);
     },
 
+    // As jamid: true whenever the account exists, whatever the link made of the call.
     provideAccountAuthentication([accountId, credentials, scheme]) {
-      return links.provideAccountAuthentication(string(accountId), string(credentials), string(scheme));
+      links.provideAccountAuthentication(string(accountId), string(credentials), string(scheme));
+      return isAccount(string(accountId));
     },
 
     addDevice([accountId, uri], caller) {
@@ -131,8 +152,10 @@ export function configurationManager({ accounts, links, registrationStatus, oper
       const record = accounts.get(id);
       if (record) {
         return {
+          ...RING_ACCOUNT_TEMPLATE,
           'Account.type': record.type,
           'Account.alias': record.alias,
+          'Account.displayName': record.displayName,
           'Account.username': record.jamiId,
           'Account.deviceID': record.deviceId,
           'Account.deviceName': record.deviceName,
@@ -140,25 +163,39 @@ export function configurationManager({ accounts, links, registrationStatus, oper
           'Account.enable': String(record.enable),
         };
       }
-      const pending = accounts.getPending(id);
-      if (!pending) return {};
+      const initializing = accounts.getInitializing(id);
+      if (!initializing) return {};
       return {
+        ...RING_ACCOUNT_TEMPLATE,
         'Account.type': 'RING',
-        'Account.alias': pending.alias,
+        'Account.alias': initializing.alias,
+        'Account.displayName': initializing.displayName,
         'Account.username': '',
         'Account.deviceID': '',
-        'Account.deviceName': pending.deviceName,
+        'Account.deviceName': initializing.deviceName,
         'Account.archiveHasPassword': 'false',
         'Account.enable': 'true',
-        'Account.archiveURL': 'jami-auth',
+        ...(initializing.stage === 'creating' ? {} : { 'Account.archiveURL': 'jami-auth' }),
       };
     },
 
     getVolatileAccountDetails([accountId]): Details {
+      return registration.volatileDetails(string(accountId));
+    },
+
+    getKnownRingDevices([accountId]): Details {
+      return accounts.knownDevices(string(accountId));
+    },
+
+    getCredentials(): Details[] {
+      return [];
+    },
+
+    lookupAddress([accountId, , address]) {
       const id = string(accountId);
-      if (accounts.get(id)) return { 'Account.registrationStatus': registrationStatus() };
-      if (accounts.getPending(id)) return { 'Account.registrationStatus': 'INITIALIZING' };
-      return {};
+      if (id !== '' && !isAccount(id)) return false;
+      registeredNameFound(id, string(address), NAME_NOT_FOUND, string(address), '');
+      return true;
     },
   };
 }

@@ -38,6 +38,9 @@ const DOCTYPE = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introsp
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
 `;
 
+/** Every object exported on a bus: a parent path's introspection lists all their children. */
+const exportedOn = new WeakMap<MessageBus, Set<ExportedObject>>();
+
 export class ExportedObject {
   private readonly handler: (msg: DBusMessage) => boolean;
 
@@ -54,10 +57,13 @@ export class ExportedObject {
     }
     this.handler = (msg) => this.handle(msg);
     bus.addMethodHandler(this.handler);
+    if (!exportedOn.has(bus)) exportedOn.set(bus, new Set());
+    exportedOn.get(bus)!.add(this);
   }
 
   close(): void {
     this.bus.removeMethodHandler(this.handler);
+    exportedOn.get(this.bus)?.delete(this);
   }
 
   emitSignal(name: string, ...body: unknown[]): void {
@@ -67,15 +73,18 @@ export class ExportedObject {
     sendAfterReply(() => this.bus.send(message));
   }
 
-  /** Introspection XML for this object or one of its parent paths. */
+  /** Introspection XML for this object, or for a parent path of the objects exported on this bus. */
   introspect(path: string): string | undefined {
     if (path === this.path) {
       return `${DOCTYPE}<node>\n${STANDARD_INTERFACES}  ${this.description.xml}\n</node>\n`;
     }
     const prefix = path === '/' ? '/' : `${path}/`;
-    if (!this.path.startsWith(prefix)) return undefined;
-    const child = this.path.slice(prefix.length).split('/')[0];
-    return `${DOCTYPE}<node>\n${STANDARD_INTERFACES}  <node name="${child}"/>\n</node>\n`;
+    const paths = [...(exportedOn.get(this.bus) ?? [this])].map((object) => object.path);
+    if (paths.includes(path)) return undefined; // that object answers for itself
+    const children = [...new Set(paths.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0]))];
+    if (children.length === 0) return undefined;
+    const nodes = children.map((child) => `  <node name="${child}"/>\n`).join('');
+    return `${DOCTYPE}<node>\n${STANDARD_INTERFACES}${nodes}</node>\n`;
   }
 
   private handle(msg: DBusMessage): boolean {

@@ -35,6 +35,7 @@ export interface InterfaceDescription {
 export const CONFIGURATION_MANAGER_XML = fileURLToPath(
   new URL('../../../dbus-introspection/cx.ring.Ring.ConfigurationManager.xml', import.meta.url),
 );
+export const INSTANCE_XML = fileURLToPath(new URL('../../../dbus-introspection/cx.ring.Ring.Instance.xml', import.meta.url));
 
 interface XmlArg {
   $: { name?: string; type: string; direction?: string };
