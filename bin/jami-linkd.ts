@@ -66,7 +66,8 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any)').argParser(integer(0, 65535)).default(defaults.dhtPort).env('JAMI_LINKD_DHT_PORT'))
   .addOption(new Option('--dht-bind <ipv4>', 'IPv4 address the DHT node binds to (default: all)').env('JAMI_LINKD_DHT_BIND'))
   .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast; JAMI_LINKD_PEER_DISCOVERY=0)'))
-  .addOption(new Option('--link-timeout <seconds>', 'time-out of a whole link operation').argParser(integer(1, 86400)).default(seconds(defaults.linkTimeoutMs)).env('JAMI_LINKD_LINK_TIMEOUT'))
+  .addOption(new Option('--link-timeout <seconds>', 'time-out of a link once its devices are connected').argParser(integer(1, 86400)).default(seconds(defaults.linkTimeoutMs)).env('JAMI_LINKD_LINK_TIMEOUT'))
+  .addOption(new Option('--token-lifetime <seconds>', 'how long a shown token waits for the old device (0: until canceled, as Jami)').argParser(integer(0, 86400)).default(seconds(defaults.tokenLifetimeMs)).env('JAMI_LINKD_TOKEN_LIFETIME'))
   .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(seconds(defaults.peerTimeoutMs)).env('JAMI_LINKD_PEER_TIMEOUT'))
   .addOption(new Option('--signaling-timeout <seconds>', 'how long the old device waits for the new one to answer through the DHT').argParser(integer(1, 3600)).default(seconds(defaults.signalingTimeoutMs)).env('JAMI_LINKD_SIGNALING_TIMEOUT'))
   .addOption(new Option('--abandon-timeout <seconds>', 'cancel a link waiting for its user this long after the client that started it left the bus').argParser(integer(1, 86400)).default(seconds(defaults.abandonTimeoutMs)).env('JAMI_LINKD_ABANDON_TIMEOUT'))
@@ -100,6 +101,7 @@ const config: DaemonConfig = {
   dhtBind: opts.dhtBind,
   peerDiscovery: opts.peerDiscovery === false ? false : envFlag('JAMI_LINKD_PEER_DISCOVERY') ?? defaults.peerDiscovery,
   linkTimeoutMs: opts.linkTimeout * 1000,
+  tokenLifetimeMs: opts.tokenLifetime * 1000,
   abandonTimeoutMs: opts.abandonTimeout * 1000,
   peerTimeoutMs: opts.peerTimeout * 1000,
   signalingTimeoutMs: opts.signalingTimeout * 1000,

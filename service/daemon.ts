@@ -7,11 +7,14 @@ import { AccountStore } from './accounts/account-store.js';
 import { connectBus, type BusConnection } from './dbus/bus-connection.js';
 import { configurationManager } from './dbus/configuration-manager.js';
 import { ExportedObject } from './dbus/exported-object.js';
-import { CONFIGURATION_MANAGER_XML, loadInterfaceXml } from './dbus/interface-description.js';
+import { CONFIGURATION_MANAGER_XML, INSTANCE_XML, loadInterfaceXml } from './dbus/interface-description.js';
+import { instance } from './dbus/instance.js';
+import { RegistrationStates } from './dbus/registration-states.js';
+import { systemClock } from './contract/clock.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
 import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
-import { INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
+import { INSTANCE_INTERFACE, INSTANCE_PATH, INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
 import { AbandonedOperations } from './dbus/abandoned-operations.js';
 
@@ -29,6 +32,7 @@ const DO_NOT_QUEUE = 4;
 
 export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
   const description = await loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME);
+  const instanceDescription = await loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE);
   const accounts = await AccountStore.open(config.dataDir, { keyBits: config.keyBits, logger });
   const connection = await connectBus(config.bus);
   const cleanups: Array<() => Promise<void> | void> = [() => connection.close()];
@@ -62,6 +66,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       transport,
       logger,
       timeoutMs: config.linkTimeoutMs,
+      tokenLifetimeMs: config.tokenLifetimeMs,
       exportAccounts: {
         exists: (id) => accounts.exists(id),
         hasPassword: (id) => accounts.hasPassword(id),
@@ -70,14 +75,16 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
           return { certificateChainPem: chainPem, devicePrivateKeyPem: keyPem };
         },
         openArchive: (id, password) => accounts.openArchive(id, password),
+        recordDevice: async (id, chainPem) => {
+          if (!(await accounts.addKnownDevice(id, chainPem))) logger.warn({ accountId: id }, 'the new device\'s certificate does not prove a device of the account');
+        },
       },
       importAccounts: {
-        storeLinkedAccount: (id, archive, password) => accounts.storeLinked(id, archive, password),
-        // Every failed import ends here, before its DONE: the pending account is forgotten, or the stored
-        // one deleted, so a failed import leaves nothing behind, not even in the account list.
-        discard: async (id) => {
-          await accounts.remove(id);
-        },
+        storeLinkedAccount: (id, archive, password, exporter) =>
+          accounts.storeLinked(id, archive, password, { jamiId: exporter.accountId, exporterChainPem: exporter.chainPem }),
+        // Every failed import ends here, before its DONE: what it stored and its device key are gone; the
+        // account stays listed, holding nothing, until its client removes it (as jamid leaves it).
+        discard: (id) => accounts.abandonLink(id),
       },
       signals: {
         deviceAuthStateChanged: (accountId, state, details) =>
@@ -92,6 +99,15 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     await abandoned.start();
     cleanups.push(() => abandoned.stop());
 
+    const registration = new RegistrationStates(accounts, () => dht.connected, {
+      registrationStateChanged: (id, state, code, detail) => object?.emitSignal('registrationStateChanged', id, state, code, detail),
+      volatileAccountDetailsChanged: (id, details) => object?.emitSignal('volatileAccountDetailsChanged', id, details),
+    }, systemClock);
+    registration.start();
+    cleanups.push(() => registration.stop());
+
+    // The session bus admits only its user; the system bus or a given address may admit anyone.
+    const callerCheck = connection.kind === 'system' || connection.kind === 'address' ? callerCheckFor(connection.bus) : undefined;
     object = new ExportedObject(
       connection.bus,
       OBJECT_PATH,
@@ -99,19 +115,25 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       configurationManager({
         accounts,
         links,
-        registrationStatus: () => (dht.connected ? 'REGISTERED' : 'TRYING'),
+        registration,
         operationStarted: (client, operation) => abandoned.started(client, operation),
+        registeredNameFound: (id, requestName, status, address, name) =>
+          object?.emitSignal('registeredNameFound', id, requestName, status, address, name),
       }),
       logger,
-      // The session bus admits only its user; the system bus or a given address may admit anyone.
-      connection.kind === 'system' || connection.kind === 'address' ? callerCheckFor(connection.bus) : undefined,
+      callerCheck,
     );
     const exported = object;
     cleanups.push(() => exported.close());
-    const onAccountsChanged = () => exported.emitSignal('accountsChanged');
-    accounts.on('changed', onAccountsChanged);
+    const instanceObject = new ExportedObject(connection.bus, INSTANCE_PATH, instanceDescription, instance(logger), logger, callerCheck);
+    cleanups.push(() => instanceObject.close());
+    const accountSignals: Array<[string, (id?: unknown) => void]> = [
+      ['changed', () => exported.emitSignal('accountsChanged')],
+      ['devicesChanged', (id) => exported.emitSignal('knownDevicesChanged', id, accounts.knownDevices(id as string))],
+    ];
+    for (const [event, listener] of accountSignals) accounts.on(event, listener);
     cleanups.push(() => {
-      accounts.off('changed', onAccountsChanged);
+      for (const [event, listener] of accountSignals) accounts.off(event, listener);
     });
 
     const reply = await connection.bus.requestName(config.busName, DO_NOT_QUEUE);
@@ -123,6 +145,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       const gone = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
       await Promise.race([connection.bus.releaseName(config.busName).catch(() => undefined), gone]);
     });
+    instanceObject.emitSignal('started');
     logger.info({ busName: config.busName, bus: connection.kind, dataDir: config.dataDir, dhtPort: dht.port }, 'jami-linkd ready');
 
     let stopping: Promise<void> | undefined;

@@ -58,6 +58,8 @@ export interface AccountProof {
   readonly accountId: string;
   /** Device certificate's id (40 hex). */
   readonly deviceId: string;
+  /** The chain the exporter presented, verified (device, account, CA certificates, PEM). */
+  readonly chainPem: string;
 }
 
 /** What the export side brings: its account's certificates and its device key (PEM). */

@@ -1,27 +1,28 @@
 // The linking layer's vocabulary on the data channel: the control messages the two sessions exchange,
 // and the one place where a message from the peer (untrusted JSON the transport carries opaquely) is judged.
 
-import { asLinkFailure, type LinkFailure } from '../contract/link-contract.js';
+import { asFailureWord, type LinkFailureWord } from './link-state.js';
 
 /** Longest password the importer may send (characters); more is a protocol violation, not a password. */
 export const MAX_PASSWORD_LENGTH = 4096;
-/** bad_password's attemptsLeft is a small count; anything larger is not a count we sent. */
-const MAX_ATTEMPTS_LEFT = 100;
+/** A device certificate chain (device, account, CA) is a few KB of PEM. */
+const MAX_DEVICE_CHAIN_LENGTH = 32 * 1024;
 
 /** Control messages the two linking sessions exchange over the data channel (JSON). */
 export type ControlMessage =
   /** exporter -> importer, after its user confirmed: which authentication the account needs. */
   | { readonly t: 'auth'; readonly scheme: 'none' | 'password' }
-  /** importer -> exporter */
+  /** importer -> exporter, once its user consented: the password ('' for an account without one). */
   | { readonly t: 'password'; readonly password: string }
-  /** exporter -> importer: the password did not open the archive. */
-  | { readonly t: 'bad_password'; readonly attemptsLeft: number }
+  /** exporter -> importer: the password did not open the archive; the importer's user may try again. */
+  | { readonly t: 'bad_password' }
   /** exporter -> importer: the archive follows now (seed state 4 on both sides). */
   | { readonly t: 'transfer'; readonly size: number }
-  /** importer -> exporter: the account is durably stored. */
-  | { readonly t: 'stored' }
+  /** importer -> exporter: the account is durably stored; `device` is the new device's certificate chain
+   *  (signed by the account, its name as common name), which the old device lists as the account's. */
+  | { readonly t: 'stored'; readonly device: string }
   /** either side: the operation ends; the receiver ends with `error`. */
-  | { readonly t: 'abort'; readonly error: LinkFailure };
+  | { readonly t: 'abort'; readonly error: LinkFailureWord };
 
 type Reader = (o: Record<string, unknown>) => ControlMessage | undefined;
 
@@ -32,14 +33,14 @@ const READERS: Readonly<Record<ControlMessage['t'], Reader>> = {
     hasFields(o, 'password') && typeof o.password === 'string' && o.password.length <= MAX_PASSWORD_LENGTH
       ? { t: 'password', password: o.password }
       : undefined,
-  bad_password: (o) =>
-    hasFields(o, 'attemptsLeft') && isCount(o.attemptsLeft) && o.attemptsLeft <= MAX_ATTEMPTS_LEFT
-      ? { t: 'bad_password', attemptsLeft: o.attemptsLeft }
-      : undefined,
+  bad_password: (o) => (hasFields(o) ? { t: 'bad_password' } : undefined),
   transfer: (o) => (hasFields(o, 'size') && isCount(o.size) ? { t: 'transfer', size: o.size } : undefined),
-  stored: (o) => (hasFields(o) ? { t: 'stored' } : undefined),
+  stored: (o) =>
+    hasFields(o, 'device') && typeof o.device === 'string' && o.device.length <= MAX_DEVICE_CHAIN_LENGTH
+      ? { t: 'stored', device: o.device }
+      : undefined,
   // A peer that leaves for a reason we do not know still leaves: its link failed ('network').
-  abort: (o) => (hasFields(o, 'error') ? { t: 'abort', error: asLinkFailure(o.error) } : undefined),
+  abort: (o) => (hasFields(o, 'error') ? { t: 'abort', error: asFailureWord(o.error) } : undefined),
 };
 
 /** The control message in a value received from the peer, or 'malformed' for anything else

@@ -7,12 +7,11 @@ import { LinkState, MAX_PASSWORD_ATTEMPTS, type LinkError } from './link-state.j
 
 /** Our states, each shown to the client as one of the seed's numbers. */
 export const EXPORT_STATES = {
-  Init: LinkState.INIT, //                       addDevice accepted the token; not started yet
-  Connecting: LinkState.CONNECTING, //           reaching the importer named by the token
+  Init: LinkState.INIT, //                        addDevice accepted the token; not started yet
+  Connecting: LinkState.CONNECTING, //            reaching the importer named by the token
   AwaitingConfirmation: LinkState.AUTHENTICATING, // channel open: our user checks peer_address
-  AwaitingPassword: LinkState.AUTHENTICATING, //  auth{password} sent, waiting for the importer's password
-  CheckingPassword: LinkState.AUTHENTICATING, //  opening our archive with it
-  OpeningArchive: LinkState.AUTHENTICATING, //    no password: opening our archive
+  AwaitingConsent: LinkState.AUTHENTICATING, //   auth{scheme} sent: the new device's user consents (with the password, if any)
+  CheckingPassword: LinkState.AUTHENTICATING, //  opening our archive with what the importer sent
   Transferring: LinkState.IN_PROGRESS, //         transfer{size} + archive sent, waiting for `stored`
   Done: LinkState.DONE,
 } as const;
@@ -27,8 +26,8 @@ export type ExportInput =
   | { readonly type: 'connectFailed' } // could not load our credentials or start the transport
   // from our own effects
   | { readonly type: 'archiveOpened'; readonly archive: Buffer }
-  | { readonly type: 'archiveUnavailable' } // our archive did not open without a password, or opening it failed
-  | { readonly type: 'passwordWrong' } // the importer's password did not open our archive
+  | { readonly type: 'archiveUnavailable' } // opening our archive failed (not a wrong password)
+  | { readonly type: 'passwordWrong' } // what the importer sent does not open our archive
   | { readonly type: 'sendFailed' }; // sendArchive failed
 export type ExportInputName = ExportInput['type'];
 
@@ -53,12 +52,12 @@ export type ExportOutput =
   | 'signalAuthenticating' // state 3 {peer_address}
   | 'sendAuthNone'
   | 'sendAuthPassword'
-  | 'openArchive' // openArchive(undefined)
-  | 'checkPassword' // openArchive(password)
-  | 'sendBadPassword' // bad_password{attemptsLeft}
+  | 'checkPassword' // openArchive(what the importer sent: '' for consent to an account without a password)
+  | 'sendBadPassword'
   | 'signalInProgress' // state 4 {}
   | 'sendTransfer'
-  | 'sendArchive';
+  | 'sendArchive'
+  | 'recordNewDevice'; // the new device's certificate chain from `stored`, into the account's devices (before DONE)
 
 const ALL = Object.keys(EXPORT_STATES) as ExportStateName[];
 const LIVE = ALL.filter((s) => s !== 'Done');
@@ -74,22 +73,24 @@ export const EXPORT_TRANSITIONS = [
     { seed: ['Export_Init --> Export_Connecting: Token validated'] }),
   row('Connecting', 'channelOpen', 'AwaitingConfirmation', ['signalAuthenticating'],
     { seed: ['Export_Connecting --> Export_Authenticating: Connection established'] }),
-  // Nothing reaches the importer before our user confirmed the peer address.
-  row('AwaitingConfirmation', 'confirm', 'AwaitingPassword', ['sendAuthPassword'], { when: 'accountProtected' }),
-  row('AwaitingConfirmation', 'confirm', 'OpeningArchive', ['sendAuthNone', 'openArchive'], { unless: 'accountProtected' }),
-  row('AwaitingPassword', 'password', 'CheckingPassword', ['checkPassword']),
-  row('CheckingPassword', 'passwordWrong', 'AwaitingPassword', ['countWrongPassword', 'sendBadPassword'], { when: 'attemptsRemain' }),
+  // Nothing reaches the importer before our user confirmed the peer address; nothing of the account
+  // before the importer's user consented (jamid's order).
+  row('AwaitingConfirmation', 'confirm', 'AwaitingConsent', ['sendAuthPassword'], { when: 'accountProtected' }),
+  row('AwaitingConfirmation', 'confirm', 'AwaitingConsent', ['sendAuthNone'], { unless: 'accountProtected' }),
+  row('AwaitingConsent', 'password', 'CheckingPassword', ['checkPassword']),
+  row('CheckingPassword', 'passwordWrong', 'AwaitingConsent', ['countWrongPassword', 'sendBadPassword'], { when: 'attemptsRemain' }),
   row('CheckingPassword', 'passwordWrong', 'Done', ['countWrongPassword', ...ABORT],
-    { unless: 'attemptsRemain', error: 'authentication', seed: ['Export_Authenticating --> Export_Error: Auth failed'] }),
-  row(['OpeningArchive', 'CheckingPassword'], 'archiveOpened', 'Transferring', ['signalInProgress', 'sendTransfer', 'sendArchive'],
+    { unless: 'attemptsRemain', error: 'auth_error', seed: ['Export_Authenticating --> Export_Error: Auth failed'] }),
+  row('CheckingPassword', 'archiveOpened', 'Transferring', ['signalInProgress', 'sendTransfer', 'sendArchive'],
     { seed: ['Export_Authenticating --> Export_InProgress: Auth success', 'Export_Authenticating --> Export_InProgress: Auth provided'] }),
-  // Success only once the importer says the account is durably stored; DONE first, then close.
-  row('Transferring', 'stored', 'Done', ['finish', 'teardown'],
+  // Success only once the importer says the account is durably stored. DONE waits until the new device is
+  // listed among the account's devices; the channel closes meanwhile (jamid, too, reports it after the close).
+  row('Transferring', 'stored', 'Done', ['recordNewDevice', 'finish', 'teardown'],
     { error: '', seed: ['Export_InProgress --> Export_Done: Transfer complete'] }),
 
   // Failures of one state.
   row('Connecting', 'connectFailed', 'Done', FAIL, { error: 'network' }),
-  row(['OpeningArchive', 'CheckingPassword'], 'archiveUnavailable', 'Done', ABORT, { error: 'authentication' }),
+  row('CheckingPassword', 'archiveUnavailable', 'Done', ABORT, { error: 'unknown' }),
   row('Transferring', 'sendFailed', 'Done', ABORT, { error: 'network', seed: ['Export_InProgress --> Export_Error: Transfer failed'] }),
 
   // From any live state.
@@ -98,9 +99,9 @@ export const EXPORT_TRANSITIONS = [
   row(LIVE, 'transportFailed', 'Done', FAIL, { error: 'event', seed: ['Export_Connecting --> Export_Error: Invalid token'] }),
   row(LIVE, 'cancel', 'Done', ABORT, { error: 'canceled' }),
   row(LIVE, 'timedOut', 'Done', ABORT, { error: 'timeout' }),
-  // E.g. a password before confirm, or when none is expected: we never check passwords we did not ask for.
-  row(LIVE, 'unexpectedMessage', 'Done', ABORT, { error: 'authentication', label: 'a message the importer must not send now' }),
-  row(LIVE, 'unexpectedEvent', 'Done', ABORT, { error: 'network', label: 'the transport or an effect broke its contract' }),
+  // E.g. a password before confirm: we never check passwords we did not ask for.
+  row(LIVE, 'unexpectedMessage', 'Done', ABORT, { error: 'unknown', label: 'a message the importer must not send now' }),
+  row(LIVE, 'unexpectedEvent', 'Done', ABORT, { error: 'unknown', label: 'the transport or an effect broke its contract' }),
 ];
 
 export const EXPORT_MACHINE: MachineSpec<ExportStateName, ExportInput, ExportOutput, ExportRecord, ExportGuard, ExportContext, LinkError> = {

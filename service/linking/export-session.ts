@@ -74,13 +74,12 @@ export class ExportSession extends LinkSession<ExportStateName, ExportInput, Exp
         return this.send({ t: 'auth', scheme: 'none' });
       case 'sendAuthPassword':
         return this.send({ t: 'auth', scheme: 'password' });
-      case 'openArchive':
-        return this.openArchive(undefined);
       case 'checkPassword':
         if (input.type !== 'password') throw new Error('checkPassword without a password');
         return this.openArchive(input.password);
       case 'sendBadPassword':
-        return this.send({ t: 'bad_password', attemptsLeft: context.attemptsLeft });
+        this.log.info({ attemptsLeft: context.attemptsLeft }, 'export: wrong password');
+        return this.send({ t: 'bad_password' });
       case 'signalInProgress':
         return this.report(LinkState.IN_PROGRESS, {});
       case 'sendTransfer':
@@ -89,6 +88,9 @@ export class ExportSession extends LinkSession<ExportStateName, ExportInput, Exp
       case 'sendArchive':
         if (input.type !== 'archiveOpened') throw new Error('sendArchive without an archive');
         return this.sendArchive(input.archive);
+      case 'recordNewDevice':
+        if (input.type !== 'stored') throw new Error('recordNewDevice without `stored`');
+        return this.recordNewDevice(input.device);
       default:
         throw new Error(`export: no effect ${effect}`);
     }
@@ -107,23 +109,23 @@ export class ExportSession extends LinkSession<ExportStateName, ExportInput, Exp
       });
   }
 
-  /** Opens our archive: with the importer's password, or with none for an unprotected account. */
-  private openArchive(password: string | undefined): void {
+  /** Opens our archive with what the importer's user gave ('' is consent to an account without a password). */
+  private openArchive(password: string): void {
     attempt(() => this.accounts.openArchive(this.accountId, password)).then(
-      (archive) => {
-        if (archive !== undefined) return this.dispatch({ type: 'archiveOpened', archive });
-        if (password === undefined) {
-          this.log.error({}, 'export: the archive does not open without a password');
-          return this.dispatch({ type: 'archiveUnavailable' });
-        }
-        this.log.info({}, 'export: wrong password');
-        this.dispatch({ type: 'passwordWrong' });
-      },
+      (archive) => this.dispatch(archive !== undefined ? { type: 'archiveOpened', archive } : { type: 'passwordWrong' }),
       (err) => {
         this.log.error({ err: describeError(err) }, 'export: opening the archive failed');
         this.dispatch({ type: 'archiveUnavailable' });
       },
     );
+  }
+
+  /** The account's devices list the new one before our DONE, so a client reading them after DONE sees it. */
+  private recordNewDevice(deviceChain: string): void {
+    const recorded = attempt(() => this.accounts.recordDevice(this.accountId, deviceChain)).catch((err) =>
+      this.log.warn({ err: describeError(err) }, 'export: the new device could not be listed'),
+    );
+    this.holdDoneUntil(recorded);
   }
 
   private sendArchive(archive: Buffer): void {

@@ -14,8 +14,11 @@ import {
   type ImportStateName,
 } from './import-machine.js';
 import { LinkSession, type LinkSessionOptions } from './link-session.js';
-import { LinkState } from './link-state.js';
+import { INVALID_CREDENTIALS, LinkState } from './link-state.js';
 import type { ImportAccountPort } from './ports.js';
+
+/** The schemes a consent may name: jamid's '' and 'password', and the seed's 'none'. */
+const CONSENT_SCHEMES = new Set(['', 'none', 'password']);
 
 export interface ImportSessionOptions extends LinkSessionOptions {
   /** The local account id the D-Bus addAccount created for the account being imported. */
@@ -36,11 +39,11 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
     this.accounts = options.accounts;
   }
 
-  /** provideAccountAuthentication: true only when the password is awaited (state 3, scheme 'password',
-   *  none sent and not yet answered). */
-  provideAuthentication(password: string, scheme: string): boolean {
-    if (scheme !== 'password' || typeof password !== 'string') return false;
-    return this.dispatch({ type: 'passwordProvided', password });
+  /** provideAccountAuthentication: our user's consent in state 3, with the password when the account has one
+   *  ('' otherwise: an empty password on a protected account is a wrong try, as with jamid). True when taken. */
+  provideAuthentication(credentials: string, scheme: string): boolean {
+    if (!CONSENT_SCHEMES.has(scheme) || typeof credentials !== 'string') return false;
+    return this.dispatch({ type: 'consentGiven', password: credentials });
   }
 
   /** Enters Init: asks the transport for a rendezvous (the token). */
@@ -69,7 +72,7 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
       case 'signalAuthenticating':
         return this.report(LinkState.AUTHENTICATING, { peer_id: provedAccount(context), auth_scheme: context.scheme });
       case 'signalBadPassword':
-        return this.report(LinkState.AUTHENTICATING, { peer_id: provedAccount(context), auth_scheme: 'password', auth_error: 'bad_password' });
+        return this.report(LinkState.AUTHENTICATING, { peer_id: provedAccount(context), auth_scheme: 'password', auth_error: INVALID_CREDENTIALS });
       case 'signalInProgress':
         return this.report(LinkState.IN_PROGRESS, {});
       case 'sendPassword':
@@ -79,7 +82,8 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
         if (input.type !== 'archive') throw new Error('store without an archive');
         return this.store(input.archive, context);
       case 'sendStored':
-        return this.send({ t: 'stored' });
+        if (context.deviceChain === undefined) throw new Error('sendStored without our device chain');
+        return this.send({ t: 'stored', device: context.deviceChain });
       case 'closeChannel':
         return this.acknowledge();
       case 'discard':
@@ -90,12 +94,15 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
   }
 
   private store(archive: Buffer, context: ImportContext): void {
-    const storing = attempt(() => this.accounts.storeLinkedAccount(this.accountId, archive, context.password));
+    const exporter = context.proof;
+    if (exporter === undefined) throw new Error('store without a verified exporter');
+    const storing = attempt(() => this.accounts.storeLinkedAccount(this.accountId, archive, context.password ?? '', exporter));
     this.storing = storing;
     storing.then(
-      ({ jamiId }) => {
-        this.log.debug({ jamiId, proved: context.proof?.accountId }, 'import: archive stored');
-        this.dispatch({ type: 'storeSucceeded', jamiId });
+      (outcome) => {
+        if (outcome.stored) return this.dispatch({ type: 'storeSucceeded', deviceChain: outcome.deviceChain });
+        this.log.warn({ found: outcome.foundAccount, proved: exporter.accountId }, 'import: the archive holds another account than the exporter proved');
+        this.dispatch({ type: 'accountMismatch' });
       },
       (err) => {
         this.log.warn({ err: describeError(err) }, 'import: storing the account failed');

@@ -1,13 +1,13 @@
 // What the import and export machines share: the inputs a link session classifies its raw events into
 // (its channel, the peer's control messages, failures, the time-out, cancel) and the outputs its base performs.
 
-import type { LinkFailure } from '../contract/link-contract.js';
 import type { ControlMessage } from './control-messages.js';
+import type { LinkFailureWord } from './link-state.js';
 
 /** What happens to any link, whichever its side. */
 export type LinkEventInput =
   | { readonly type: 'channelOpen' } // the transport's data channel to the peer is open
-  | { readonly type: 'transportFailed'; readonly error: LinkFailure } // the transport gave up, or the channel closed
+  | { readonly type: 'transportFailed'; readonly error: LinkFailureWord } // the transport gave up, or the channel closed
   | { readonly type: 'timedOut' } // the whole-operation limit passed
   | { readonly type: 'cancel' } // our user ends the operation
   | { readonly type: 'unexpectedEvent' }; // the transport or an effect broke its contract
@@ -16,12 +16,12 @@ export type LinkEventInput =
 export type PeerMessageInput =
   | { readonly type: 'authNone' } // auth{scheme:'none'}
   | { readonly type: 'authPassword' } // auth{scheme:'password'}
-  | { readonly type: 'badPassword' } // bad_password{attemptsLeft}
+  | { readonly type: 'badPassword' } // bad_password
   | { readonly type: 'transfer'; readonly size: number } // transfer{size}
   | { readonly type: 'archive'; readonly archive: Buffer } // the archive bytes
   | { readonly type: 'password'; readonly password: string } // password{password}
-  | { readonly type: 'stored' } // stored
-  | { readonly type: 'peerAborted'; readonly error: LinkFailure } // abort{error}
+  | { readonly type: 'stored'; readonly device: string } // stored{device}
+  | { readonly type: 'peerAborted'; readonly error: LinkFailureWord } // abort{error}
   | { readonly type: 'unexpectedMessage' }; // malformed, or not the peer's to send now
 
 export type LinkInput = LinkEventInput | PeerMessageInput;
@@ -49,7 +49,7 @@ export function peerInputOf(message: ControlMessage | 'malformed'): PeerMessageI
     case 'transfer':
       return { type: 'transfer', size: message.size };
     case 'stored':
-      return { type: 'stored' };
+      return { type: 'stored', device: message.device };
     case 'abort':
       return { type: 'peerAborted', error: message.error };
   }

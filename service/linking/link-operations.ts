@@ -27,8 +27,10 @@ export interface LinkOperationsOptions {
   signals: LinkSignals;
   clock?: Clock;
   logger?: Logger;
-  /** Whole-operation limit for every import and export (default 5 min). */
+  /** Whole-operation limit for every import and export (default 5 min; see LinkSessionOptions). */
   timeoutMs?: number;
+  /** How long a shown token waits for an exporter; 0 or absent: until canceled. */
+  tokenLifetimeMs?: number;
 }
 
 export class LinkOperations {
@@ -66,6 +68,7 @@ export class LinkOperations {
       clock: this.clock,
       logger: this.log,
       timeoutMs: this.options.timeoutMs,
+      tokenLifetimeMs: this.options.tokenLifetimeMs,
       onState: (state, details) => {
         if (state === LinkState.DONE && this.imports.get(localAccountId) === session) this.imports.delete(localAccountId);
         guarded(this.log, 'a link signal listener threw', () => this.options.signals.deviceAuthStateChanged(localAccountId, state, details));
@@ -77,8 +80,8 @@ export class LinkOperations {
     else session.start();
   }
 
-  /** provideAccountAuthentication: false for an unknown account, a wrong state, or a scheme other
-   *  than 'password' (the only one that needs the user). */
+  /** provideAccountAuthentication: our user's consent (and password, if any) in state 3. True when the
+   *  import took it; false for an unknown account, another state, or a scheme other than '', 'none', 'password'. */
   provideAccountAuthentication(accountId: string, credentials: string, scheme: string): boolean {
     if (!isId(accountId) || typeof credentials !== 'string' || typeof scheme !== 'string') return false;
     return this.imports.get(accountId)?.provideAuthentication(credentials, scheme) ?? false;

@@ -9,7 +9,7 @@ import { MachineRunner } from '../contract/machine-runner.js';
 import type { Input, StepResult } from '../contract/transition-table.js';
 import { readControlMessage, type ControlMessage } from './control-messages.js';
 import { peerInputOf, type LinkInput, type LinkOutput } from './link-machine.js';
-import { DEFAULT_LINK_TIMEOUT_MS, LinkState, type LinkDetails, type LinkError } from './link-state.js';
+import { DEFAULT_LINK_TIMEOUT_MS, failureWordOf, LinkState, type LinkDetails, type LinkError } from './link-state.js';
 
 export interface LinkSessionOptions {
   /** The local account being imported into, or exported from. */
@@ -18,8 +18,11 @@ export interface LinkSessionOptions {
   onState(state: LinkState, details: LinkDetails): void;
   clock?: Clock;
   logger?: Logger;
-  /** Whole-operation limit (default 5 min). */
+  /** Whole-operation limit (default 5 min): from the start on the old device; on the new device from the
+   *  moment the channel opens (as jamid: a shown token waits for its exporter as long as it takes). */
   timeoutMs?: number;
+  /** New device only: how long a shown token waits for an exporter; 0 or absent: until canceled. */
+  tokenLifetimeMs?: number;
 }
 
 /** What a session needs from its machine. */
@@ -91,12 +94,17 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     return !this.done && this.machine.awaitsUser(this.runner.state);
   }
 
-  /** Arms the whole-operation time-out and begins (once; never after DONE). */
+  /** Arms the time-out that runs from the start, if any, and begins (once; never after DONE). */
   start(): void {
     if (this.started || this.done) return;
     this.started = true;
-    this.timer.start(this.options.timeoutMs ?? DEFAULT_LINK_TIMEOUT_MS, () => this.dispatch({ type: 'timedOut' }));
+    const fromStart = this.side === 'export' ? this.operationTimeoutMs() : this.options.tokenLifetimeMs;
+    if (fromStart) this.timer.start(fromStart, () => this.dispatch({ type: 'timedOut' }));
     this.begin();
+  }
+
+  private operationTimeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_LINK_TIMEOUT_MS;
   }
 
   /** Ends the operation with DONE/canceled unless it already ended. */
@@ -124,7 +132,7 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     }
     this.link = link;
     link.on('channel', (channel: PeerChannel) => this.adoptChannel(channel));
-    link.on('failed', (error: unknown) => this.dispatch({ type: 'transportFailed', error: asLinkFailure(error) }));
+    link.on('failed', (error: unknown) => this.dispatch({ type: 'transportFailed', error: failureWordOf(asLinkFailure(error)) }));
     return true;
   }
 
@@ -168,11 +176,13 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
       return;
     }
     this.channel = channel;
+    // The new device's whole-operation limit starts now (it replaces the token's lifetime, if any).
+    if (this.side === 'import') this.timer.start(this.operationTimeoutMs(), () => this.dispatch({ type: 'timedOut' }));
     channel.on('message', (message: unknown) => this.dispatch(this.classify(message)));
     channel.on('archive', (archive: unknown) =>
       this.dispatch(Buffer.isBuffer(archive) ? { type: 'archive', archive } : { type: 'unexpectedMessage' }),
     );
-    channel.on('closed', (error: unknown) => this.dispatch({ type: 'transportFailed', error: asLinkFailure(error) }));
+    channel.on('closed', (error: unknown) => this.dispatch({ type: 'transportFailed', error: failureWordOf(asLinkFailure(error)) }));
     this.dispatch({ type: 'channelOpen' });
   }
 
@@ -230,8 +240,7 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     else this.log.warn({ error }, `${this.side} ended`);
     const announce = (): void => {
       this.report(LinkState.DONE, { error });
-      // A row may tear down after finish (the export's success: DONE first, then close): the closings
-      // are complete once the current step is.
+      // A row may tear down after finish: the closings are complete once the current step is.
       queueMicrotask(() => void Promise.allSettled(this.closings).then(() => this.resolveSettled(error)));
     };
     if (this.beforeDone.length === 0) announce();

@@ -14,15 +14,38 @@ export const LinkState = {
 } as const;
 export type LinkState = (typeof LinkState)[keyof typeof LinkState];
 
-/** The `error` detail of state 5: '' is success. */
+/**
+ * The `error` detail of state 5, in jamid's words (the seed's "authentication" is jamid's "auth_error"):
+ * '' success; network (the peer or the path went away); timeout; auth_error (wrong password three times,
+ * a token already used, an archive of another account than the one proved); canceled; unknown (the peer
+ * broke the protocol, or sent an archive that does not open).
+ */
 export const LinkError = {
   NONE: '',
   NETWORK: 'network',
-  AUTHENTICATION: 'authentication',
   TIMEOUT: 'timeout',
+  AUTH_ERROR: 'auth_error',
   CANCELED: 'canceled',
-} as const satisfies Record<string, '' | LinkFailure>;
+  UNKNOWN: 'unknown',
+} as const;
 export type LinkError = (typeof LinkError)[keyof typeof LinkError];
+/** A DONE that is not a success. */
+export type LinkFailureWord = Exclude<LinkError, ''>;
+
+const FAILURE_WORDS: readonly string[] = ['network', 'timeout', 'auth_error', 'canceled', 'unknown'] satisfies LinkFailureWord[];
+
+/** What a transport failure means to the user. */
+export function failureWordOf(failure: LinkFailure): LinkFailureWord {
+  return failure === 'authentication' ? 'auth_error' : failure;
+}
+
+/** A failure word from an untrusted value (a peer's abort): 'network' when it is none of ours. */
+export function asFailureWord(value: unknown): LinkFailureWord {
+  return typeof value === 'string' && FAILURE_WORDS.includes(value) ? (value as LinkFailureWord) : 'network';
+}
+
+/** State 3's auth_error after a wrong password (jamid's word; the seed says bad_password). */
+export const INVALID_CREDENTIALS = 'invalid_credentials';
 
 /** The seed's names for the states, as its diagrams spell them (Import_<name> / Export_<name>). */
 export const SEED_STATE_NAMES: Readonly<Record<LinkState, string>> = {

@@ -1,7 +1,7 @@
 // What the linking layer needs from the accounts and the D-Bus face: narrow ports wired at start-up,
 // so the sessions are tested with in-memory fakes.
 
-import type { ExporterCredentials } from '../contract/link-contract.js';
+import type { AccountProof, ExporterCredentials } from '../contract/link-contract.js';
 import type { LinkDetails, LinkState } from './link-state.js';
 
 /** The old device's side: the account being exported. */
@@ -9,18 +9,25 @@ export interface ExportAccountPort {
   exists(accountId: string): boolean;
   hasPassword(accountId: string): boolean;
   credentials(accountId: string): Promise<ExporterCredentials>;
-  /** The plain archive bytes when the password opens the account's archive (or there is none),
-   *  undefined when it does not. Slow (argon2). */
-  openArchive(accountId: string, password: string | undefined): Promise<Buffer | undefined>;
+  /** The plain archive bytes when `password` opens the account's archive ('' for an account without a
+   *  password), undefined when it does not. Slow (argon2). */
+  openArchive(accountId: string, password: string): Promise<Buffer | undefined>;
+  /** Lists the new device (its certificate chain, signed by the account) among the account's devices. */
+  recordDevice(accountId: string, deviceChainPem: string): Promise<void>;
 }
+
+/** What storing a received archive gave: the new device's certificate chain, or nothing at all because the
+ *  archive holds another account than the exporter proved (checked before anything is written). */
+export type StoreOutcome = { readonly stored: true; readonly deviceChain: string } | { readonly stored: false; readonly foundAccount: string };
 
 /** The new device's side: where the received account goes. */
 export interface ImportAccountPort {
-  /** Durably stores the received archive as account `localAccountId` with a new device certificate
-   *  signed by the account. Returns the Jami ID found in the archive. Throws on an invalid archive. */
-  storeLinkedAccount(localAccountId: string, archive: Buffer, password: string | undefined): Promise<{ jamiId: string }>;
-  /** After any failure or cancel: nothing half-made stays, on disk or in the account list (a pending
-   *  account is forgotten, a stored one deleted). Idempotent. */
+  /** Durably stores the received archive as account `localAccountId` with a new device certificate signed
+   *  by the account, if it holds the account `exporter` proved; the exporter's device joins the account's
+   *  devices. Throws on an invalid archive. */
+  storeLinkedAccount(localAccountId: string, archive: Buffer, password: string, exporter: AccountProof): Promise<StoreOutcome>;
+  /** After any failure or cancel: nothing half-made stays (what was stored and the device key go; the
+   *  account stays listed, holding nothing, until its client removes it). Idempotent. */
   discard(localAccountId: string): Promise<void>;
 }
 

@@ -81,7 +81,7 @@ export const verifyAccountChain: AccountChainVerifier = (certificateChainPem, no
   checkValidAt(device, 'device', now);
   checkValidAt(account, 'account', now);
   return {
-    proof: { accountId: certificateId(account), deviceId: certificateId(device) },
+    proof: { accountId: certificateId(account), deviceId: certificateId(device), chainPem: certificateChainPem },
     devicePublicKey: device.publicKey,
   };
 };

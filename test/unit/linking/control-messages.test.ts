@@ -11,13 +11,12 @@ describe('control messages', () => {
       { t: 'auth', scheme: 'password' },
       { t: 'password', password: '' },
       { t: 'password', password: 'pässwörd "quoted" \u{1F511}' },
-      { t: 'bad_password', attemptsLeft: 2 },
-      { t: 'bad_password', attemptsLeft: 0 },
+      { t: 'bad_password' },
       { t: 'transfer', size: 0 },
       { t: 'transfer', size: 123_456 },
-      { t: 'stored' },
-      { t: 'abort', error: 'canceled' },
-      { t: 'abort', error: 'authentication' },
+      { t: 'stored', device: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' },
+      { t: 'stored', device: '' },
+      ...['network', 'timeout', 'auth_error', 'canceled', 'unknown'].map((error) => ({ t: 'abort', error })),
     ];
     for (const message of messages) assert.deepEqual(readControlMessage(message), message, JSON.stringify(message));
   });
@@ -28,6 +27,12 @@ describe('control messages', () => {
     assert.equal(readControlMessage({ t: 'password', password: 'x'.repeat(MAX_PASSWORD_LENGTH + 1) }), 'malformed');
   });
 
+  it('takes a device chain of up to 32 KiB in `stored`, no longer', () => {
+    const longest = { t: 'stored', device: 'x'.repeat(32 * 1024) };
+    assert.deepEqual(readControlMessage(longest), longest);
+    assert.equal(readControlMessage({ t: 'stored', device: 'x'.repeat(32 * 1024 + 1) }), 'malformed');
+  });
+
   it('finds a known type with a missing or ill-shaped field malformed', () => {
     const bad = [
       { t: 'auth' },
@@ -35,13 +40,12 @@ describe('control messages', () => {
       { t: 'auth', scheme: 'key' },
       { t: 'password', password: 42 },
       { t: 'password' },
-      { t: 'bad_password', attemptsLeft: -1 },
-      { t: 'bad_password', attemptsLeft: 1.5 },
-      { t: 'bad_password', attemptsLeft: 101 },
-      { t: 'bad_password' },
       { t: 'transfer', size: -1 },
       { t: 'transfer', size: '10' },
       { t: 'transfer', size: 2 ** 53 },
+      { t: 'stored' },
+      { t: 'stored', device: 42 },
+      { t: 'stored', device: null },
       { t: 'abort' },
     ];
     for (const message of bad) assert.equal(readControlMessage(message), 'malformed', JSON.stringify(message));
@@ -49,7 +53,8 @@ describe('control messages', () => {
 
   it('finds a known type with an extra field malformed', () => {
     const extra = [
-      { t: 'stored', x: 1 },
+      { t: 'stored', device: 'chain', x: 1 },
+      { t: 'bad_password', attemptsLeft: 2 },
       { t: 'auth', scheme: 'none', password: 'x' },
       { t: 'transfer', size: 1, sha256: 'a'.repeat(64) },
       { t: 'abort', error: 'canceled', reason: 'x' },
@@ -63,13 +68,14 @@ describe('control messages', () => {
     }
   });
 
-  it('reads an abort whose error it does not know as a network failure: the peer leaves all the same', () => {
-    assert.deepEqual(readControlMessage({ t: 'abort', error: 'boom' }), { t: 'abort', error: 'network' });
-    assert.deepEqual(readControlMessage({ t: 'abort', error: 42 }), { t: 'abort', error: 'network' });
+  it('reads an abort whose error is not one of jamid\'s words as a network failure: the peer leaves all the same', () => {
+    for (const error of ['boom', 42, null, '', 'none', 'authentication', 'bad_password', 'invalid_credentials', 'state', 'AUTH_ERROR']) {
+      assert.deepEqual(readControlMessage({ t: 'abort', error }), { t: 'abort', error: 'network' }, JSON.stringify(error));
+    }
   });
 
   it('keeps only the fields it read (no prototype tricks)', () => {
-    const message = JSON.parse('{"t":"stored","__proto__":{"t":"abort"}}') as unknown;
+    const message = JSON.parse('{"t":"stored","device":"chain","__proto__":{"t":"abort"}}') as unknown;
     assert.equal(readControlMessage(message), 'malformed');
   });
 });

@@ -25,23 +25,25 @@ export const PEER_ADDRESS = '198.51.100.4:50000';
 
 export type Protection = 'none' | 'password';
 
-const PATHS: Record<Protection, ExportStateName[]> = {
-  none: ['Init', 'Connecting', 'AwaitingConfirmation', 'OpeningArchive', 'Transferring'],
-  password: ['Init', 'Connecting', 'AwaitingConfirmation', 'AwaitingPassword', 'CheckingPassword', 'Transferring'],
-};
+/** One path for both kinds of account: the importer's consent always brings a password ('' for none). */
+const PATH: ExportStateName[] = ['Init', 'Connecting', 'AwaitingConfirmation', 'AwaitingConsent', 'CheckingPassword', 'Transferring'];
 
-/** Every live state, each with the protection of an account whose path reaches it. */
+/** What the importer sends once its user consented, for each kind of account. */
+export const CONSENTED_PASSWORD: Record<Protection, string> = { none: '', password: PASSWORD };
+
+/** Every live state, each with the protection of an account whose path reaches it (the consent states with both). */
 export const EXPORT_LIVE_STATES: [ExportStateName, Protection][] = [
   ['Init', 'none'],
   ['Connecting', 'none'],
   ['AwaitingConfirmation', 'none'],
-  ['AwaitingPassword', 'password'],
+  ['AwaitingConsent', 'none'],
+  ['AwaitingConsent', 'password'],
+  ['CheckingPassword', 'none'],
   ['CheckingPassword', 'password'],
-  ['OpeningArchive', 'none'],
   ['Transferring', 'none'],
 ];
 
-export const EXPORT_CHANNEL_UP: ExportStateName[] = ['AwaitingConfirmation', 'AwaitingPassword', 'CheckingPassword', 'OpeningArchive', 'Transferring'];
+export const EXPORT_CHANNEL_UP: ExportStateName[] = ['AwaitingConfirmation', 'AwaitingConsent', 'CheckingPassword', 'Transferring'];
 
 export class ExportHarness {
   readonly clock = new FakeClock();
@@ -52,8 +54,8 @@ export class ExportHarness {
   readonly channel = new FakePeerChannel(PEER_ADDRESS);
   readonly session: ExportSession;
   connection: FakeExportConnection | undefined;
-  /** channel.close() calls made when DONE was reported. */
-  closeCallsAtDone: number | undefined;
+  /** Where on PATH driveTo left the session. */
+  private reached = -1;
 
   constructor(readonly protection: Protection = 'none') {
     this.accounts.add(EXPORT_ACCOUNT, protection === 'password' ? { jamiId: JAMI_ID, password: PASSWORD } : { jamiId: JAMI_ID });
@@ -66,10 +68,7 @@ export class ExportHarness {
       clock: this.clock,
       logger: this.logs,
       timeoutMs: TIMEOUT_MS,
-      onState: (state, details) => {
-        if (state === 5) this.closeCallsAtDone = this.channel.closeCalls;
-        this.states.onState(state, details);
-      },
+      onState: this.states.onState,
     });
   }
 
@@ -77,14 +76,14 @@ export class ExportHarness {
     return this.states.items;
   }
 
-  /** Plays the happy path until the session is in `target`. */
+  /** Plays the happy path until the session is in `target`; a second call goes on from where the first stopped. */
   async driveTo(target: ExportStateName): Promise<void> {
-    const path = PATHS[this.protection];
-    const end = path.indexOf(target);
-    assert.ok(end >= 0, `${target} is not on the path of a ${this.protection} account`);
-    for (const state of path.slice(0, end + 1)) {
+    const end = PATH.indexOf(target);
+    assert.ok(end > this.reached, `${target} is not on the path ahead`);
+    for (const state of PATH.slice(this.reached + 1, end + 1)) {
       await this.enter(state);
       assert.equal(this.session.state, state);
+      this.reached = PATH.indexOf(state);
     }
   }
 
@@ -100,16 +99,12 @@ export class ExportHarness {
       case 'AwaitingConfirmation':
         this.connection!.emit('channel', this.channel);
         return;
-      case 'OpeningArchive':
-        this.accounts.openGate = new Deferred();
-        assert.equal(this.session.confirm(), true);
-        return;
-      case 'AwaitingPassword':
+      case 'AwaitingConsent':
         assert.equal(this.session.confirm(), true);
         return;
       case 'CheckingPassword':
         this.accounts.openGate = new Deferred();
-        this.channel.receive({ t: 'password', password: PASSWORD });
+        this.channel.receive({ t: 'password', password: CONSENTED_PASSWORD[this.protection] });
         return;
       case 'Transferring':
         this.accounts.openGate!.resolve();
@@ -122,13 +117,13 @@ export class ExportHarness {
   releaseGates(): void {
     this.accounts.openGate?.resolve();
     this.accounts.credentialsGate?.resolve();
+    this.accounts.recordGate?.resolve();
   }
 }
 
 /** The signals the client sees on the way to `target`. */
-export function exportSignalsUpTo(target: ExportStateName, protection: Protection = 'none'): Signal[] {
-  const path = PATHS[protection];
-  const reached = new Set(path.slice(0, path.indexOf(target) + 1));
+export function exportSignalsUpTo(target: ExportStateName): Signal[] {
+  const reached = new Set(PATH.slice(0, PATH.indexOf(target) + 1));
   const signals: [ExportStateName, LinkState, LinkDetails][] = [
     ['Connecting', 2, {}],
     ['AwaitingConfirmation', 3, { peer_address: PEER_ADDRESS }],

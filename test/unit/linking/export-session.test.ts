@@ -3,8 +3,9 @@
 
 import { strict as assert } from 'node:assert';
 import type { ExportStateName } from '../../../service/linking/export-machine.js';
-import { archiveOf, Deferred, JAMI_ID, TEST_TOKEN, TEST_TOKEN_TEXT } from './fakes.js';
+import { archiveOf, Deferred, JAMI_ID, newDeviceChainOf, TEST_TOKEN, TEST_TOKEN_TEXT } from './fakes.js';
 import {
+  CONSENTED_PASSWORD,
   EXPORT_ACCOUNT,
   EXPORT_CHANNEL_UP,
   EXPORT_LIVE_STATES,
@@ -15,15 +16,19 @@ import {
 import { PASSWORD, TIMEOUT_MS, WRONG_PASSWORD } from './import-harness.js';
 
 const ARCHIVE = archiveOf(JAMI_ID);
+/** What the importer says once the account is stored: its new device's certificate chain. */
+const NEW_DEVICE = newDeviceChainOf('new-account');
+const STORED = { t: 'stored', device: NEW_DEVICE };
 
 describe('ExportSession', () => {
   describe('an account without a password', () => {
-    it('goes 2 -> 3 (peer_address) -> 4 -> 5 (error "") and sends the archive after confirm', async () => {
+    it('goes 2 -> 3 (peer_address) -> 4 -> 5 (error "") and sends the archive after confirm and the consent', async () => {
       const h = new ExportHarness('none');
       await h.driveTo('AwaitingConfirmation');
       assert.equal(h.session.confirm(), true);
+      h.channel.receive({ t: 'password', password: '' });
       await h.states.waitFor(([n]) => n === 4);
-      h.channel.receive({ t: 'stored' });
+      h.channel.receive(STORED);
       await h.states.done();
       assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [4, {}], [5, { error: '' }]]);
       assert.deepEqual(h.channel.sent.items, [
@@ -31,7 +36,8 @@ describe('ExportSession', () => {
         { t: 'transfer', size: ARCHIVE.length },
       ]);
       assert.deepEqual(h.channel.archives, [ARCHIVE]);
-      assert.deepEqual(h.accounts.openCalls.items, [{ accountId: EXPORT_ACCOUNT, password: undefined }]);
+      assert.deepEqual(h.accounts.openCalls.items, [{ accountId: EXPORT_ACCOUNT, password: '' }]);
+      assert.deepEqual(h.accounts.devices.items, [{ accountId: EXPORT_ACCOUNT, deviceChain: NEW_DEVICE }]);
       assert.equal(await h.session.settled, '');
       assert.equal(h.channel.closeCalls, 1);
       assert.equal(h.connection!.closeCalls, 1);
@@ -55,32 +61,62 @@ describe('ExportSession', () => {
       assert.deepEqual(h.accounts.openCalls.items, []);
     });
 
-    it('reports DONE before it closes the channel', async () => {
+    it("sends nothing of the account before the importer's consent: auth, then it waits", async () => {
+      const h = new ExportHarness('none');
+      await h.driveTo('AwaitingConsent');
+      assert.deepEqual(h.channel.sent.items, [{ t: 'auth', scheme: 'none' }]);
+      assert.deepEqual(h.accounts.openCalls.items, []);
+      assert.deepEqual(h.channel.archives, []);
+      assert.equal(h.session.awaitsUser, false, "the importer's user, not ours");
+      assert.deepEqual(h.signals, exportSignalsUpTo('AwaitingConsent'));
+    });
+
+    it('lists the new device among the account\'s devices before it reports DONE', async () => {
       const h = new ExportHarness('none');
       await h.driveTo('Transferring');
-      h.channel.receive({ t: 'stored' });
+      h.accounts.recordGate = new Deferred();
+      h.channel.receive(STORED);
+      assert.equal(h.session.state, 'Done');
+      // Without the record to wait for, DONE would have been reported within the step that took `stored`.
+      assert.deepEqual(h.states.dones, [], 'DONE waits for the record');
+      h.accounts.recordGate.resolve();
       await h.states.done();
-      assert.equal(h.closeCallsAtDone, 0);
+      assert.deepEqual(h.accounts.devices.items, [{ accountId: EXPORT_ACCOUNT, deviceChain: NEW_DEVICE }]);
+      assert.deepEqual(h.states.dones, [[5, { error: '' }]]);
       assert.equal(h.channel.closeCalls, 1);
     });
 
-    it('ends with DONE/authentication when its archive does not open without a password', async () => {
+    it('still succeeds when the new device cannot be listed: the new device has the account (logged)', async () => {
       const h = new ExportHarness('none');
-      await h.driveTo('OpeningArchive');
-      h.accounts.accounts.set(EXPORT_ACCOUNT, { jamiId: JAMI_ID, password: 'set meanwhile' });
-      h.accounts.openGate!.resolve();
+      await h.driveTo('Transferring');
+      h.accounts.recordFails = true;
+      h.channel.receive(STORED);
       await h.states.done();
-      assert.deepEqual(h.signals, [...exportSignalsUpTo('OpeningArchive'), [5, { error: 'authentication' }]]);
-      assert.deepEqual(h.channel.sent.items.at(-1), { t: 'abort', error: 'authentication' });
+      assert.deepEqual(h.states.dones, [[5, { error: '' }]]);
+      assert.deepEqual(h.accounts.devices.items, []);
+      assert.ok(h.logs.lines.some((l) => l.level === 'warn' && l.message.includes('new device could not be listed')));
     });
 
-    it('ends with DONE/authentication when opening its archive fails', async () => {
+    it('counts a non-empty password from the importer as a wrong try (only "" opens it)', async () => {
       const h = new ExportHarness('none');
-      await h.driveTo('OpeningArchive');
+      await h.driveTo('AwaitingConsent');
+      h.channel.receive({ t: 'password', password: WRONG_PASSWORD });
+      await h.channel.sent.waitFor((m) => m.t === 'bad_password');
+      assert.equal(h.session.state, 'AwaitingConsent');
+      h.channel.receive({ t: 'password', password: '' });
+      await h.states.waitFor(([n]) => n === 4);
+      assert.deepEqual(h.channel.sent.items, [{ t: 'auth', scheme: 'none' }, { t: 'bad_password' }, { t: 'transfer', size: ARCHIVE.length }]);
+      assert.deepEqual(h.accounts.openCalls.items.map((c) => c.password), [WRONG_PASSWORD, '']);
+    });
+
+    it('ends with DONE/unknown when opening its archive fails', async () => {
+      const h = new ExportHarness('none');
+      await h.driveTo('CheckingPassword');
       h.accounts.openThrows = true;
       h.accounts.openGate!.resolve();
       await h.states.done();
-      assert.deepEqual(h.states.dones, [[5, { error: 'authentication' }]]);
+      assert.deepEqual(h.signals, [...exportSignalsUpTo('CheckingPassword'), [5, { error: 'unknown' }]]);
+      assert.deepEqual(h.channel.sent.items.at(-1), { t: 'abort', error: 'unknown' });
     });
 
     it('ends with DONE/network when sending the archive fails', async () => {
@@ -101,7 +137,7 @@ describe('ExportSession', () => {
       assert.deepEqual(h.channel.sent.items, [{ t: 'auth', scheme: 'password' }]);
       h.channel.receive({ t: 'password', password: PASSWORD });
       await h.states.waitFor(([n]) => n === 4);
-      h.channel.receive({ t: 'stored' });
+      h.channel.receive(STORED);
       await h.states.done();
       assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [4, {}], [5, { error: '' }]]);
       assert.deepEqual(h.channel.sent.items, [
@@ -111,39 +147,51 @@ describe('ExportSession', () => {
       assert.deepEqual(h.accounts.openCalls.items, [{ accountId: EXPORT_ACCOUNT, password: PASSWORD }]);
     });
 
-    it('answers bad_password with the attempts left, then accepts the right one', async () => {
+    it('answers bad_password (no signal of its own), then accepts the right one', async () => {
       const h = new ExportHarness('password');
-      await h.driveTo('AwaitingPassword');
+      await h.driveTo('AwaitingConsent');
       h.channel.receive({ t: 'password', password: WRONG_PASSWORD });
       await h.channel.sent.waitFor((m) => m.t === 'bad_password');
-      assert.equal(h.session.state, 'AwaitingPassword');
+      assert.equal(h.session.state, 'AwaitingConsent');
       h.channel.receive({ t: 'password', password: PASSWORD });
       await h.states.waitFor(([n]) => n === 4);
       assert.deepEqual(h.channel.sent.items, [
         { t: 'auth', scheme: 'password' },
-        { t: 'bad_password', attemptsLeft: 2 },
+        { t: 'bad_password' },
         { t: 'transfer', size: ARCHIVE.length },
       ]);
       assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [4, {}]]);
     });
 
-    it('ends with DONE/authentication after the third wrong password, telling the importer', async () => {
+    it('counts an empty password (consent without one) as a wrong try on a protected account', async () => {
       const h = new ExportHarness('password');
-      await h.driveTo('AwaitingPassword');
-      for (let attempt = 1; attempt <= 2; attempt += 1) {
-        h.channel.receive({ t: 'password', password: `${WRONG_PASSWORD}${attempt}` });
-        await h.channel.sent.until((sent) => sent.filter((m) => m.t === 'bad_password').length === attempt);
+      await h.driveTo('AwaitingConsent');
+      h.channel.receive({ t: 'password', password: '' });
+      await h.channel.sent.waitFor((m) => m.t === 'bad_password');
+      assert.equal(h.session.state, 'AwaitingConsent');
+      assert.deepEqual(h.accounts.openCalls.items, [{ accountId: EXPORT_ACCOUNT, password: '' }]);
+      assert.deepEqual(h.channel.archives, []);
+    });
+
+    it('ends with DONE/auth_error after the third wrong password (empty ones count), telling the importer', async () => {
+      const h = new ExportHarness('password');
+      await h.driveTo('AwaitingConsent');
+      const tries = ['', `${WRONG_PASSWORD}2`];
+      for (const [index, password] of tries.entries()) {
+        h.channel.receive({ t: 'password', password });
+        await h.channel.sent.until((sent) => sent.filter((m) => m.t === 'bad_password').length === index + 1);
       }
       h.channel.receive({ t: 'password', password: WRONG_PASSWORD });
       await h.states.done();
       assert.deepEqual(h.channel.sent.items, [
         { t: 'auth', scheme: 'password' },
-        { t: 'bad_password', attemptsLeft: 2 },
-        { t: 'bad_password', attemptsLeft: 1 },
-        { t: 'abort', error: 'authentication' },
+        { t: 'bad_password' },
+        { t: 'bad_password' },
+        { t: 'abort', error: 'auth_error' },
       ]);
-      assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [5, { error: 'authentication' }]]);
+      assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [5, { error: 'auth_error' }]]);
       assert.deepEqual(h.channel.archives, []);
+      assert.deepEqual(h.accounts.devices.items, []);
       assert.equal(h.channel.closeCalls, 1);
     });
   });
@@ -176,41 +224,55 @@ describe('ExportSession', () => {
       assert.equal(h.session.confirm(), false);
       assert.deepEqual(h.channel.sent.items, [{ t: 'auth', scheme: 'password' }]);
     });
+
+    it('returns false after a wrong password sent the importer back to its consent', async () => {
+      const h = new ExportHarness('password');
+      await h.driveTo('AwaitingConsent');
+      h.channel.receive({ t: 'password', password: WRONG_PASSWORD });
+      await h.channel.sent.waitFor((m) => m.t === 'bad_password');
+      assert.equal(h.session.confirm(), false);
+      assert.deepEqual(h.channel.sentTypes, ['auth', 'bad_password']);
+    });
   });
 
   describe('a protocol violation by the importer', () => {
     const cases: [string, ExportStateName, 'none' | 'password', unknown][] = [
       ['a password before confirm', 'AwaitingConfirmation', 'password', { t: 'password', password: PASSWORD }],
-      ['a password when none is expected', 'OpeningArchive', 'none', { t: 'password', password: PASSWORD }],
+      ['an empty password before confirm (an account without one)', 'AwaitingConfirmation', 'none', { t: 'password', password: '' }],
       ['a password after the transfer started', 'Transferring', 'none', { t: 'password', password: PASSWORD }],
       ['a second password while the first is checked', 'CheckingPassword', 'password', { t: 'password', password: PASSWORD }],
-      ['stored before any transfer', 'AwaitingConfirmation', 'none', { t: 'stored' }],
-      ['an auth (only the exporter sends one)', 'AwaitingPassword', 'password', { t: 'auth', scheme: 'none' }],
+      ['stored before any transfer', 'AwaitingConfirmation', 'none', STORED],
+      ['stored before the archive was sent', 'AwaitingConsent', 'none', STORED],
+      ['stored without the new device', 'Transferring', 'none', { t: 'stored' }],
+      ['stored with a device chain over 32 KiB', 'Transferring', 'none', { t: 'stored', device: 'x'.repeat(32 * 1024 + 1) }],
+      ['an auth (only the exporter sends one)', 'AwaitingConsent', 'password', { t: 'auth', scheme: 'none' }],
+      ['a bad_password (only the exporter sends one)', 'AwaitingConsent', 'password', { t: 'bad_password' }],
       ['a transfer (only the exporter sends one)', 'Transferring', 'none', { t: 'transfer', size: 1 }],
-      ['a password that is not a string', 'AwaitingPassword', 'password', { t: 'password', password: 42 }],
+      ['a password that is not a string', 'AwaitingConsent', 'password', { t: 'password', password: 42 }],
       ['an unknown type', 'AwaitingConfirmation', 'none', { t: 'hello' }],
       ['not an object', 'AwaitingConfirmation', 'none', 17],
     ];
     for (const [what, state, protection, message] of cases) {
-      it(`${what}: ends with DONE/authentication and aborts`, async () => {
+      it(`${what}: ends with DONE/unknown and aborts`, async () => {
         const h = new ExportHarness(protection);
         await h.driveTo(state);
         const opened = h.accounts.openCalls.items.length;
         h.channel.receive(message);
         h.releaseGates();
         await h.states.done();
-        assert.deepEqual(h.signals, [...exportSignalsUpTo(state, protection), [5, { error: 'authentication' }]]);
-        assert.deepEqual(h.channel.sent.items.at(-1), { t: 'abort', error: 'authentication' });
+        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'unknown' }]]);
+        assert.deepEqual(h.channel.sent.items.at(-1), { t: 'abort', error: 'unknown' });
         assert.equal(h.accounts.openCalls.items.length, opened, 'no password is checked on a violation');
+        assert.deepEqual(h.accounts.devices.items, [], 'no device is listed on a violation');
       });
     }
 
-    it('an archive sent to the exporter: ends with DONE/authentication', async () => {
+    it('an archive sent to the exporter: ends with DONE/unknown', async () => {
       const h = new ExportHarness();
       await h.driveTo('Transferring');
       h.channel.receiveArchive(ARCHIVE);
       await h.states.done();
-      assert.deepEqual(h.states.dones, [[5, { error: 'authentication' }]]);
+      assert.deepEqual(h.states.dones, [[5, { error: 'unknown' }]]);
     });
   });
 
@@ -223,7 +285,7 @@ describe('ExportSession', () => {
         assert.equal(h.session.cancel(), true);
         h.releaseGates();
         await h.states.done();
-        assert.deepEqual(h.signals, [...exportSignalsUpTo(state, protection), [5, { error: 'canceled' }]]);
+        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'canceled' }]]);
         assert.deepEqual(h.channel.sent.items.filter((m) => m.t === 'abort'), up ? [{ t: 'abort', error: 'canceled' }] : []);
         assert.equal(await h.session.settled, 'canceled');
         assert.equal(h.channel.closeCalls, up ? 1 : 0);
@@ -266,10 +328,25 @@ describe('ExportSession', () => {
   });
 
   describe('the time-out', () => {
-    it('is armed for the whole operation when it starts', async () => {
+    it('is armed for the whole operation when it starts (the old device does not wait for a channel)', async () => {
       const h = new ExportHarness();
       await h.driveTo('Connecting');
       assert.deepEqual([...h.clock.timers.values()].map((t) => t.ms), [TIMEOUT_MS]);
+      h.clock.advance(TIMEOUT_MS - 1);
+      assert.equal(h.session.state, 'Connecting');
+      h.clock.advance(1);
+      await h.states.done();
+      assert.deepEqual(h.signals, [[2, {}], [5, { error: 'timeout' }]]);
+    });
+
+    it('is not restarted when the channel opens', async () => {
+      const h = new ExportHarness();
+      await h.driveTo('Connecting');
+      h.clock.advance(TIMEOUT_MS - 1);
+      await h.driveTo('AwaitingConfirmation');
+      h.clock.advance(1);
+      await h.states.done();
+      assert.deepEqual(h.states.dones, [[5, { error: 'timeout' }]]);
     });
 
     for (const [state, protection] of EXPORT_LIVE_STATES.filter(([s]) => s !== 'Init')) {
@@ -280,20 +357,28 @@ describe('ExportSession', () => {
         h.clock.expireAll();
         h.releaseGates();
         await h.states.done();
-        assert.deepEqual(h.signals, [...exportSignalsUpTo(state, protection), [5, { error: 'timeout' }]]);
+        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'timeout' }]]);
         assert.deepEqual(h.channel.sent.items.filter((m) => m.t === 'abort'), up ? [{ t: 'abort', error: 'timeout' }] : []);
       });
     }
   });
 
   describe('a transport failure', () => {
-    it('in Connecting, an invalid token: ends with the failure the transport gives', async () => {
+    it("in Connecting, an invalid token: the transport's authentication failure ends it with DONE/auth_error", async () => {
       const h = new ExportHarness();
       await h.driveTo('Connecting');
       h.connection!.emit('failed', 'authentication');
       await h.states.done();
-      assert.deepEqual(h.signals, [[2, {}], [5, { error: 'authentication' }]]);
+      assert.deepEqual(h.signals, [[2, {}], [5, { error: 'auth_error' }]]);
       assert.equal(h.connection!.closeCalls, 1);
+    });
+
+    it('reads a failure the transport does not name as network', async () => {
+      const h = new ExportHarness();
+      await h.driveTo('Connecting');
+      h.connection!.emit('failed', 'gremlins');
+      await h.states.done();
+      assert.deepEqual(h.states.dones, [[5, { error: 'network' }]]);
     });
 
     it('in Connecting, the peer unreachable: ends with DONE/network', async () => {
@@ -327,7 +412,7 @@ describe('ExportSession', () => {
         h.channel.drop('network');
         h.releaseGates();
         await h.states.done();
-        assert.deepEqual(h.signals, [...exportSignalsUpTo(state, protection), [5, { error: 'network' }]]);
+        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'network' }]]);
         assert.deepEqual(h.channel.sent.items.filter((m) => m.t === 'abort'), []);
       });
     }
@@ -350,10 +435,28 @@ describe('ExportSession', () => {
         h.channel.receive({ t: 'abort', error: 'canceled' });
         h.releaseGates();
         await h.states.done();
-        assert.deepEqual(h.signals, [...exportSignalsUpTo(state, protection), [5, { error: 'canceled' }]]);
+        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'canceled' }]]);
         assert.deepEqual(h.channel.sent.items.filter((m) => m.t === 'abort'), []);
       });
     }
+
+    for (const word of ['network', 'timeout', 'auth_error', 'canceled', 'unknown']) {
+      it(`passes the importer's "${word}" on as its own DONE error`, async () => {
+        const h = new ExportHarness('none');
+        await h.driveTo('AwaitingConsent');
+        h.channel.receive({ t: 'abort', error: word });
+        await h.states.done();
+        assert.deepEqual(h.states.dones, [[5, { error: word }]]);
+      });
+    }
+
+    it('reads an abort with a word that is not jamid\'s (the seed\'s "authentication") as network', async () => {
+      const h = new ExportHarness('none');
+      await h.driveTo('AwaitingConsent');
+      h.channel.receive({ t: 'abort', error: 'authentication' });
+      await h.states.done();
+      assert.deepEqual(h.states.dones, [[5, { error: 'network' }]]);
+    });
   });
 
   describe('exactly one DONE', () => {
@@ -367,24 +470,25 @@ describe('ExportSession', () => {
       await h.accounts.openCalls.waitForLength(1);
       assert.equal(h.session.cancel(), false);
       assert.equal(h.session.confirm(), false);
-      h.channel.receive({ t: 'stored' });
+      h.channel.receive(STORED);
       h.channel.receive({ t: 'password', password: PASSWORD });
       h.channel.drop('network');
       h.connection!.emit('failed', 'network');
       h.clock.expireAll();
       assert.equal(h.signals.length, count);
       assert.deepEqual(h.channel.archives, []);
+      assert.deepEqual(h.accounts.devices.items, []);
     });
   });
 
   it('never logs the password, the token or its code, or the archive', async () => {
     const h = new ExportHarness('password');
-    await h.driveTo('AwaitingPassword');
+    await h.driveTo('AwaitingConsent');
     h.channel.receive({ t: 'password', password: WRONG_PASSWORD });
     await h.channel.sent.waitFor((m) => m.t === 'bad_password');
     h.channel.receive({ t: 'password', password: PASSWORD });
     await h.states.waitFor(([n]) => n === 4);
-    h.channel.receive({ t: 'stored' });
+    h.channel.receive(STORED);
     await h.states.done();
     for (const secret of [PASSWORD, WRONG_PASSWORD, TEST_TOKEN_TEXT, TEST_TOKEN.code, 'ARCHIVE-SECRET-BYTES']) {
       assert.ok(!h.logs.text.includes(secret), `the logs contain ${secret}`);

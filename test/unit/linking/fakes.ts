@@ -16,7 +16,7 @@ import type {
 import type { Logger } from '../../../service/contract/logger.js';
 import type { ControlMessage } from '../../../service/linking/control-messages.js';
 import type { LinkDetails, LinkState } from '../../../service/linking/link-state.js';
-import type { ExportAccountPort, ImportAccountPort } from '../../../service/linking/ports.js';
+import type { ExportAccountPort, ImportAccountPort, StoreOutcome } from '../../../service/linking/ports.js';
 
 export class Deferred<T = void> {
   readonly promise: Promise<T>;
@@ -71,17 +71,19 @@ export class StateRecorder extends Recorder<Signal> {
   }
 }
 
+/** A clock whose time moves only when the test says so (advance), or whose timers all fire at once (expireAll). */
 export class FakeClock implements Clock {
   private next = 1;
+  private time = 0;
   now(): number {
-    return 0;
+    return this.time;
   }
 
-  readonly timers = new Map<number, { fn: () => void; ms: number }>();
+  readonly timers = new Map<number, { fn: () => void; ms: number; due: number }>();
 
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.next++;
-    this.timers.set(id, { fn, ms });
+    this.timers.set(id, { fn, ms, due: this.time + ms });
     return id;
   }
 
@@ -100,6 +102,19 @@ export class FakeClock implements Clock {
       this.timers.delete(id);
       fn();
     }
+  }
+
+  /** Moves time on by `ms`, firing each timer that falls due on the way, earliest first. */
+  advance(ms: number): void {
+    const until = this.time + ms;
+    for (;;) {
+      const [id, timer] = [...this.timers.entries()].filter(([, t]) => t.due <= until).sort(([, a], [, b]) => a.due - b.due)[0] ?? [];
+      if (id === undefined || timer === undefined) break;
+      this.timers.delete(id);
+      this.time = timer.due;
+      timer.fn();
+    }
+    this.time = until;
   }
 }
 
@@ -244,11 +259,17 @@ export function archiveOf(jamiId: string): Buffer {
 
 export const JAMI_ID = 'feedfacefeedfacefeedfacefeedfacefeedface';
 export const OTHER_JAMI_ID = '1111111111111111111111111111111111111111';
-export const PROOF: AccountProof = { accountId: JAMI_ID, deviceId: 'dddddddddddddddddddddddddddddddddddddddd' };
+/** The exporter's chain as these fakes write it: the Jami ID after a space (the loopback reads it back). */
+export const chainOf = (jamiId: string): string => `FAKE-CHAIN ${jamiId}`;
+export const PROOF: AccountProof = { accountId: JAMI_ID, deviceId: 'dddddddddddddddddddddddddddddddddddddddd', chainPem: chainOf(JAMI_ID) };
+/** The new device's certificate chain the in-memory import store makes for a local account. */
+export const newDeviceChainOf = (localAccountId: string): string => `NEW-DEVICE-CHAIN ${localAccountId}`;
 
 export class InMemoryImportAccounts implements ImportAccountPort {
-  readonly stored = new Map<string, { jamiId: string; password: string | undefined }>();
-  readonly storeCalls = new Recorder<{ accountId: string; password: string | undefined }>();
+  readonly stored = new Map<string, { jamiId: string; password: string }>();
+  /** The exporter's device each stored account lists (its chain), by local account. */
+  readonly exporterDevices = new Map<string, string>();
+  readonly storeCalls = new Recorder<{ accountId: string; password: string; exporter: AccountProof }>();
   readonly discarded = new Recorder<string>();
   /** When set, storeLinkedAccount waits for it before writing. */
   storeGate: Deferred | undefined;
@@ -256,18 +277,22 @@ export class InMemoryImportAccounts implements ImportAccountPort {
   discardGate: Deferred | undefined;
   storeFails = false;
 
-  async storeLinkedAccount(accountId: string, archive: Buffer, password: string | undefined): Promise<{ jamiId: string }> {
-    this.storeCalls.push({ accountId, password });
+  async storeLinkedAccount(accountId: string, archive: Buffer, password: string, exporter: AccountProof): Promise<StoreOutcome> {
+    this.storeCalls.push({ accountId, password, exporter });
     await this.storeGate?.promise;
     if (this.storeFails) throw new Error('disk full');
     const { jamiId } = JSON.parse(archive.toString('utf8')) as { jamiId: string };
+    // Decided before anything is written, as the port promises.
+    if (jamiId !== exporter.accountId) return { stored: false, foundAccount: jamiId };
     this.stored.set(accountId, { jamiId, password });
-    return { jamiId };
+    this.exporterDevices.set(accountId, exporter.chainPem);
+    return { stored: true, deviceChain: newDeviceChainOf(accountId) };
   }
 
   async discard(accountId: string): Promise<void> {
     await this.discardGate?.promise;
     this.stored.delete(accountId);
+    this.exporterDevices.delete(accountId);
     this.discarded.push(accountId);
   }
 }
@@ -279,12 +304,17 @@ export interface TestAccount {
 
 export class InMemoryExportAccounts implements ExportAccountPort {
   readonly accounts = new Map<string, TestAccount>();
-  readonly openCalls = new Recorder<{ accountId: string; password: string | undefined }>();
+  readonly openCalls = new Recorder<{ accountId: string; password: string }>();
+  /** recordDevice calls, in order: the new devices the accounts list. */
+  readonly devices = new Recorder<{ accountId: string; deviceChain: string }>();
   /** When set, openArchive waits for it (argon2 is slow). */
   openGate: Deferred | undefined;
   credentialsGate: Deferred | undefined;
+  /** When set, recordDevice waits for it. */
+  recordGate: Deferred | undefined;
   credentialsFail = false;
   openThrows = false;
+  recordFails = false;
 
   add(accountId: string, account: TestAccount): this {
     this.accounts.set(accountId, account);
@@ -303,15 +333,22 @@ export class InMemoryExportAccounts implements ExportAccountPort {
     await this.credentialsGate?.promise;
     const account = this.accounts.get(accountId);
     if (account === undefined || this.credentialsFail) throw new Error('no such account');
-    return { certificateChainPem: `FAKE-CHAIN ${account.jamiId}`, devicePrivateKeyPem: 'FAKE-KEY' };
+    return { certificateChainPem: chainOf(account.jamiId), devicePrivateKeyPem: 'FAKE-KEY' };
   }
 
-  async openArchive(accountId: string, password: string | undefined): Promise<Buffer | undefined> {
+  /** Like the real store: only '' opens an account without a password, only its password a protected one. */
+  async openArchive(accountId: string, password: string): Promise<Buffer | undefined> {
     this.openCalls.push({ accountId, password });
     await this.openGate?.promise;
     if (this.openThrows) throw new Error('io error');
     const account = this.accounts.get(accountId);
     if (account === undefined) throw new Error('no such account');
-    return account.password === password ? archiveOf(account.jamiId) : undefined;
+    return (account.password ?? '') === password ? archiveOf(account.jamiId) : undefined;
+  }
+
+  async recordDevice(accountId: string, deviceChain: string): Promise<void> {
+    await this.recordGate?.promise;
+    if (this.recordFails) throw new Error('devices file unwritable');
+    this.devices.push({ accountId, deviceChain });
   }
 }

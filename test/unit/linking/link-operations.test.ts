@@ -7,6 +7,7 @@ import type { LinkDetails, LinkState } from '../../../service/linking/link-state
 import type { LinkTransport } from '../../../service/contract/link-contract.js';
 import {
   archiveOf,
+  chainOf,
   FakeClock,
   FakePeerChannel,
   FakeTransport,
@@ -14,6 +15,7 @@ import {
   InMemoryImportAccounts,
   JAMI_ID,
   LogRecorder,
+  newDeviceChainOf,
   PROOF,
   Recorder,
   TEST_TOKEN,
@@ -32,6 +34,12 @@ interface AddSignal extends AuthSignal {
   opId: number;
 }
 
+interface DaemonOptions {
+  tokenLifetimeMs?: number;
+}
+
+const TIMEOUT_MS = 60_000;
+
 class Daemon {
   readonly clock = new FakeClock();
   readonly logs = new LogRecorder();
@@ -41,22 +49,31 @@ class Daemon {
   readonly add = new Recorder<AddSignal>();
   /** isImporting(accountId) as seen from inside each deviceAuthStateChanged. */
   readonly importingAtSignal: boolean[] = [];
+  /** The devices the export accounts listed when each addDeviceStateChanged DONE was emitted. */
+  readonly devicesAtAddDone: string[][] = [];
   readonly ops: LinkOperations;
 
-  constructor(readonly transport: LinkTransport = new FakeTransport()) {
+  constructor(
+    readonly transport: LinkTransport = new FakeTransport(),
+    options: DaemonOptions = {},
+  ) {
     this.ops = new LinkOperations({
       transport,
       importAccounts: this.importAccounts,
       exportAccounts: this.exportAccounts,
       clock: this.clock,
       logger: this.logs,
-      timeoutMs: 60_000,
+      timeoutMs: TIMEOUT_MS,
+      tokenLifetimeMs: options.tokenLifetimeMs,
       signals: {
         deviceAuthStateChanged: (accountId, state, details) => {
           this.importingAtSignal.push(this.ops.isImporting(accountId));
           this.auth.push({ accountId, state, details });
         },
-        addDeviceStateChanged: (accountId, opId, state, details) => this.add.push({ accountId, opId, state, details }),
+        addDeviceStateChanged: (accountId, opId, state, details) => {
+          if (state === 5) this.devicesAtAddDone.push(this.exportAccounts.devices.items.map((d) => d.deviceChain));
+          this.add.push({ accountId, opId, state, details });
+        },
       },
     });
   }
@@ -194,8 +211,10 @@ describe('LinkOperations', () => {
       d.fake.connections.items[0]!.emit('channel', channel);
       assert.equal(d.ops.confirmAddDevice('old', opId), true);
       assert.equal(d.ops.confirmAddDevice('old', opId), false);
+      channel.receive({ t: 'password', password: '' });
+      assert.equal(d.ops.confirmAddDevice('old', opId), false);
       await d.addState('old', opId, 4);
-      channel.receive({ t: 'stored' });
+      channel.receive({ t: 'stored', device: newDeviceChainOf('new') });
       await d.addState('old', opId, 5);
       assert.equal(d.ops.cancelAddDevice('old', opId), false);
       assert.equal(d.ops.confirmAddDevice('old', opId), false);
@@ -204,7 +223,7 @@ describe('LinkOperations', () => {
   });
 
   describe('imports', () => {
-    it('shows a token, accepts a password only when asked, and forgets the account at DONE', async () => {
+    it('shows a token, takes the consent only in state 3, and forgets the account at DONE', async () => {
       const d = new Daemon();
       d.ops.startImport('new');
       assert.equal(d.ops.isImporting('new'), true);
@@ -217,9 +236,11 @@ describe('LinkOperations', () => {
       rendezvous.emit('channel', channel);
       channel.receive({ t: 'auth', scheme: 'password' });
       assert.equal(d.ops.provideAccountAuthentication('other', PASSWORD, 'password'), false);
-      assert.equal(d.ops.provideAccountAuthentication('new', PASSWORD, 'none'), false);
+      assert.equal(d.ops.provideAccountAuthentication('', PASSWORD, 'password'), false);
+      assert.equal(d.ops.provideAccountAuthentication('new', PASSWORD, 'key'), false);
       assert.equal(d.ops.provideAccountAuthentication('new', PASSWORD, 'password'), true);
       assert.equal(d.ops.provideAccountAuthentication('new', PASSWORD, 'password'), false);
+      assert.deepEqual(channel.sent.items, [{ t: 'password', password: PASSWORD }]);
       channel.receive({ t: 'transfer', size: archiveOf(JAMI_ID).length });
       channel.receiveArchive(archiveOf(JAMI_ID));
       await d.authState('new', 5);
@@ -228,9 +249,10 @@ describe('LinkOperations', () => {
         [2, {}],
         [3, { peer_id: JAMI_ID, auth_scheme: 'password' }],
         [4, {}],
+        [4, {}],
         [5, { error: '' }],
       ]);
-      assert.deepEqual(d.importingAtSignal, [true, true, true, true, false]);
+      assert.deepEqual(d.importingAtSignal, [true, true, true, true, true, false]);
       assert.equal(d.ops.isImporting('new'), false);
       assert.equal(d.ops.cancelImport('new'), false);
     });
@@ -273,6 +295,7 @@ describe('LinkOperations', () => {
       rendezvous.emit('peer', PROOF);
       rendezvous.emit('channel', channel);
       channel.receive({ t: 'auth', scheme: 'none' });
+      assert.equal(d.ops.provideAccountAuthentication('b', '', ''), true);
       channel.receive({ t: 'transfer', size: archiveOf(JAMI_ID).length });
       channel.receiveArchive(archiveOf(JAMI_ID));
       await d.authState('b', 5);
@@ -280,6 +303,27 @@ describe('LinkOperations', () => {
       assert.deepEqual(d.authOf('a').map(([n]) => n), [1, 5]);
       assert.deepEqual(d.importAccounts.discarded.items, ['a']);
       assert.equal(d.fake.rendezvous.items[1]!.closeCalls, 1);
+    });
+
+    it('with tokenLifetimeMs, ends a token nobody used with DONE/timeout; without it, arms no timer until a channel', async () => {
+      const limited = new Daemon(new FakeTransport(), { tokenLifetimeMs: 10 * TIMEOUT_MS });
+      limited.ops.startImport('new');
+      limited.fake.grantImport(0);
+      await limited.authState('new', 1);
+      assert.deepEqual([...limited.clock.timers.values()].map((t) => t.ms), [10 * TIMEOUT_MS]);
+      limited.clock.advance(10 * TIMEOUT_MS);
+      await limited.authState('new', 5);
+      assert.deepEqual(limited.authOf('new'), [[1, { token: TEST_TOKEN_TEXT }], [5, { error: 'timeout' }]]);
+      assert.equal(limited.ops.isImporting('new'), false);
+
+      const unlimited = new Daemon();
+      unlimited.ops.startImport('new');
+      unlimited.fake.grantImport(0);
+      await unlimited.authState('new', 1);
+      assert.equal(unlimited.clock.pending, 0);
+      unlimited.clock.advance(100 * TIMEOUT_MS);
+      assert.equal(unlimited.ops.isImporting('new'), true);
+      assert.equal(unlimited.ops.cancelImport('new'), true);
     });
   });
 
@@ -298,12 +342,25 @@ describe('LinkOperations', () => {
       await d.addState('x', opX, 5);
       assert.equal(connX!.closeCalls, 1);
       assert.equal(d.ops.confirmAddDevice('y', opY), true);
+      channelY.receive({ t: 'password', password: '' });
       await d.addState('y', opY, 4);
-      channelY.receive({ t: 'stored' });
+      channelY.receive({ t: 'stored', device: newDeviceChainOf('new') });
       await d.addState('y', opY, 5);
       assert.deepEqual(d.addOf('x', opX), [[2, {}], [5, { error: 'canceled' }]]);
       assert.deepEqual(d.addOf('y', opY).map(([n]) => n), [2, 3, 4, 5]);
       assert.deepEqual(d.addOf('y', opY).at(-1), [5, { error: '' }]);
+      assert.deepEqual(d.exportAccounts.devices.items, [{ accountId: 'y', deviceChain: newDeviceChainOf('new') }]);
+    });
+
+    it('times out from the start, whatever the token lifetime (that is the new device\'s)', async () => {
+      const d = new Daemon(new FakeTransport(), { tokenLifetimeMs: 10 * TIMEOUT_MS });
+      d.exportAccounts.add('old', { jamiId: JAMI_ID });
+      const opId = d.ops.addDevice('old', TEST_TOKEN_TEXT);
+      await d.addState('old', opId, 2);
+      assert.deepEqual([...d.clock.timers.values()].map((t) => t.ms), [TIMEOUT_MS]);
+      d.clock.advance(TIMEOUT_MS);
+      await d.addState('old', opId, 5);
+      assert.deepEqual(d.addOf('old', opId), [[2, {}], [5, { error: 'timeout' }]]);
     });
   });
 
@@ -380,18 +437,39 @@ describe('LinkOperations', () => {
       return opId;
     }
 
-    it('links an account without a password: both sides end with DONE ""', async () => {
-      const { newDevice, oldDevice } = pair();
+    it('links an account without a password once the new device consents: both sides end with DONE ""', async () => {
+      const { network, newDevice, oldDevice } = pair();
       const opId = await connect(newDevice, oldDevice);
       assert.equal(oldDevice.ops.confirmAddDevice('old', opId), true);
+      await newDevice.authState('new', 3);
+      assert.deepEqual(newDevice.authOf('new').at(-1), [3, { peer_id: JAMI_ID, auth_scheme: '' }]);
+      const [importerEnd, exporterEnd] = network.channels;
+      assert.deepEqual(importerEnd!.sent, [], 'no password before the consent');
+      assert.deepEqual(exporterEnd!.sent, [{ t: 'auth', scheme: 'none' }]);
+      assert.equal(newDevice.ops.operationStatus('new'), 'awaiting-user');
+      assert.deepEqual(oldDevice.exportAccounts.openCalls.items, []);
+      assert.equal(newDevice.ops.provideAccountAuthentication('new', '', ''), true);
       await newDevice.authState('new', 5);
       await oldDevice.addState('old', opId, 5);
       assert.deepEqual(newDevice.authOf('new').map(([n, d]) => [n, d['error'] ?? d['auth_scheme'] ?? '-']), [
-        [1, '-'], [2, '-'], [3, ''], [4, '-'], [5, ''],
+        [1, '-'], [2, '-'], [3, ''], [4, '-'], [4, '-'], [5, ''],
       ]);
       assert.deepEqual(oldDevice.addOf('old', opId).map(([n]) => n), [2, 3, 4, 5]);
       assert.deepEqual(oldDevice.addOf('old', opId).at(-1), [5, { error: '' }]);
-      assert.deepEqual(newDevice.importAccounts.stored.get('new'), { jamiId: JAMI_ID, password: undefined });
+      assert.deepEqual(newDevice.importAccounts.stored.get('new'), { jamiId: JAMI_ID, password: '' });
+      assert.deepEqual(importerEnd!.sent, [{ t: 'password', password: '' }, { t: 'stored', device: newDeviceChainOf('new') }]);
+    });
+
+    it('each device lists the other: the old one before its DONE, the new one with the stored account', async () => {
+      const { newDevice, oldDevice } = pair();
+      const opId = await connect(newDevice, oldDevice);
+      oldDevice.ops.confirmAddDevice('old', opId);
+      await newDevice.authState('new', 3);
+      newDevice.ops.provideAccountAuthentication('new', '', '');
+      await oldDevice.addState('old', opId, 5);
+      assert.deepEqual(oldDevice.devicesAtAddDone, [[newDeviceChainOf('new')]]);
+      await newDevice.authState('new', 5);
+      assert.equal(newDevice.importAccounts.exporterDevices.get('new'), chainOf(JAMI_ID));
     });
 
     it('tells which operations wait for their own user: the confirmation, then the password; none after DONE', async () => {
@@ -402,6 +480,7 @@ describe('LinkOperations', () => {
       assert.equal(newDevice.ops.operationStatus('new'), 'running');
       assert.equal(oldDevice.ops.operationStatus('old', opId + 1), 'done');
       oldDevice.ops.confirmAddDevice('old', opId);
+      assert.equal(oldDevice.ops.operationStatus('old', opId), 'running');
       await newDevice.authState('new', 3);
       assert.equal(oldDevice.ops.operationStatus('old', opId), 'running');
       assert.equal(newDevice.ops.operationStatus('new'), 'awaiting-user');
@@ -413,24 +492,28 @@ describe('LinkOperations', () => {
       assert.equal(oldDevice.ops.operationStatus('old', opId), 'done');
     });
 
-    it('links a password account after a wrong password: both sides end with DONE ""', async () => {
-      const { newDevice, oldDevice } = pair(PASSWORD);
-      const opId = await connect(newDevice, oldDevice);
-      assert.equal(oldDevice.ops.confirmAddDevice('old', opId), true);
-      await newDevice.authState('new', 3);
-      assert.equal(newDevice.ops.provideAccountAuthentication('new', WRONG_PASSWORD, 'password'), true);
-      await newDevice.authState('new', 3, 2);
-      assert.deepEqual(newDevice.authOf('new').at(-1), [3, { peer_id: JAMI_ID, auth_scheme: 'password', auth_error: 'bad_password' }]);
-      assert.equal(newDevice.ops.provideAccountAuthentication('new', PASSWORD, 'password'), true);
-      await newDevice.authState('new', 5);
-      await oldDevice.addState('old', opId, 5);
-      assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: '' }]);
-      assert.deepEqual(oldDevice.addOf('old', opId).at(-1), [5, { error: '' }]);
-      assert.deepEqual(newDevice.importAccounts.stored.get('new'), { jamiId: JAMI_ID, password: PASSWORD });
-    });
+    // A wrong password, and what Jami's client sends for an empty field: both are a wrong try.
+    for (const [what, credentials, scheme] of [['a wrong password', WRONG_PASSWORD, 'password'], ['empty credentials', '', '']] as const) {
+      it(`links a password account after ${what}: state 3 again with invalid_credentials, then DONE "" on both sides`, async () => {
+        const { newDevice, oldDevice } = pair(PASSWORD);
+        const opId = await connect(newDevice, oldDevice);
+        assert.equal(oldDevice.ops.confirmAddDevice('old', opId), true);
+        await newDevice.authState('new', 3);
+        assert.equal(newDevice.ops.provideAccountAuthentication('new', credentials, scheme), true);
+        await newDevice.authState('new', 3, 2);
+        assert.deepEqual(newDevice.authOf('new').at(-1), [3, { peer_id: JAMI_ID, auth_scheme: 'password', auth_error: 'invalid_credentials' }]);
+        assert.equal(newDevice.ops.provideAccountAuthentication('new', PASSWORD, 'password'), true);
+        await newDevice.authState('new', 5);
+        await oldDevice.addState('old', opId, 5);
+        assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: '' }]);
+        assert.deepEqual(oldDevice.addOf('old', opId).at(-1), [5, { error: '' }]);
+        assert.deepEqual(oldDevice.exportAccounts.openCalls.items.map((c) => c.password), [credentials, PASSWORD]);
+        assert.deepEqual(newDevice.importAccounts.stored.get('new'), { jamiId: JAMI_ID, password: PASSWORD });
+      });
+    }
 
-    it('ends with DONE/authentication on both sides after the third wrong password', async () => {
-      const { newDevice, oldDevice } = pair(PASSWORD);
+    it('ends with DONE/auth_error on both sides after the third wrong password, and refuses a 4th consent', async () => {
+      const { network, newDevice, oldDevice } = pair(PASSWORD);
       const opId = await connect(newDevice, oldDevice);
       oldDevice.ops.confirmAddDevice('old', opId);
       for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -439,9 +522,12 @@ describe('LinkOperations', () => {
       }
       await newDevice.authState('new', 5);
       await oldDevice.addState('old', opId, 5);
-      assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: 'authentication' }]);
-      assert.deepEqual(oldDevice.addOf('old', opId).at(-1), [5, { error: 'authentication' }]);
+      assert.deepEqual(newDevice.authOf('new').map(([n]) => n), [1, 2, 3, 4, 3, 4, 3, 4, 5]);
+      assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: 'auth_error' }]);
+      assert.deepEqual(oldDevice.addOf('old', opId), [[2, {}], [3, { peer_address: network.channels[1]!.peerAddress }], [5, { error: 'auth_error' }]]);
+      assert.equal(newDevice.ops.provideAccountAuthentication('new', PASSWORD, 'password'), false);
       assert.equal(newDevice.importAccounts.stored.size, 0);
+      assert.deepEqual(oldDevice.exportAccounts.devices.items, []);
     });
 
     it('ends with DONE/canceled on both sides when the new device cancels (removeAccount)', async () => {
@@ -464,11 +550,11 @@ describe('LinkOperations', () => {
       await oldDevice.addState('old', opId, 5);
       assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: 'canceled' }]);
       assert.deepEqual(oldDevice.addOf('old', opId).at(-1), [5, { error: 'canceled' }]);
-      // The new device keeps nothing of a failed import: its pending account goes too.
+      // The new device keeps nothing of a failed import (the account port drops what the link stored).
       assert.deepEqual(newDevice.importAccounts.discarded.items, ['new']);
     });
 
-    it('ends with DONE/timeout on both sides when one side times out', async () => {
+    it('ends with DONE/timeout on both sides when the new device times out while its user is asked', async () => {
       const { newDevice, oldDevice } = pair(PASSWORD);
       const opId = await connect(newDevice, oldDevice);
       oldDevice.ops.confirmAddDevice('old', opId);

@@ -72,7 +72,9 @@ class LoopbackConnection extends EventEmitter implements ExportConnection {
 export class LoopbackNetwork {
   private readonly waiting = new Map<string, LoopbackRendezvous>();
   private count = 0;
+  /** Every channel end, importer's first (its `sent` shows what each side sent). */
   readonly channels: LoopbackChannel[] = [];
+
   /** What the exporter proves: the Jami ID its certificate chain names (the fakes put it after a space). */
   transport(): LinkTransport {
     return {
@@ -103,7 +105,7 @@ export class LoopbackNetwork {
       }
       this.waiting.delete(token.peerId);
       const accountId = credentials.certificateChainPem.split(' ')[1]!;
-      rendezvous.emit('peer', { accountId, deviceId: 'e'.repeat(40) });
+      rendezvous.emit('peer', { accountId, deviceId: 'e'.repeat(40), chainPem: credentials.certificateChainPem });
       const importerEnd = new LoopbackChannel('203.0.113.1:4000');
       const exporterEnd = new LoopbackChannel('203.0.113.2:5000');
       importerEnd.other = exporterEnd;

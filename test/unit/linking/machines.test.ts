@@ -2,7 +2,6 @@
 // checked for overlaps, totality, the context it keeps and "every path ends in exactly one DONE".
 
 import { strict as assert } from 'node:assert';
-import type { LinkFailure } from '../../../service/contract/link-contract.js';
 import { isIgnore, tableProblems, type Input, type MachineSpec, type Row, type StepResult } from '../../../service/contract/transition-table.js';
 import {
   EXPORT_MACHINE,
@@ -25,9 +24,9 @@ import {
   type ImportStateName,
 } from '../../../service/linking/import-machine.js';
 import type { LinkInput } from '../../../service/linking/link-machine.js';
-import { LinkState, SEED_STATE_NAMES, type LinkError } from '../../../service/linking/link-state.js';
+import { LinkError, LinkState, SEED_STATE_NAMES, type LinkFailureWord } from '../../../service/linking/link-state.js';
 import { SEED_CLIENT_DIAGRAM, SEED_DAEMON_DIAGRAM } from '../../support/seed-diagrams.js';
-import { JAMI_ID, OTHER_JAMI_ID, PROOF, TEST_TOKEN } from './fakes.js';
+import { PROOF, TEST_TOKEN } from './fakes.js';
 
 interface SeedLine {
   text: string;
@@ -76,7 +75,7 @@ const LINK_INPUTS: Record<LinkInput['type'], LinkInput> = {
   transfer: { type: 'transfer', size: SIZE },
   archive: { type: 'archive', archive: Buffer.alloc(SIZE) },
   password: { type: 'password', password: 'pw' },
-  stored: { type: 'stored' },
+  stored: { type: 'stored', device: 'NEW-DEVICE-CHAIN' },
   peerAborted: { type: 'peerAborted', error: 'network' },
   unexpectedMessage: { type: 'unexpectedMessage' },
 };
@@ -85,8 +84,9 @@ const IMPORT_INPUTS: Record<ImportInputName, ImportInput> = {
   tokenFailed: { type: 'tokenFailed' },
   peerDetected: { type: 'peerDetected', proof: PROOF },
   ...LINK_INPUTS,
-  passwordProvided: { type: 'passwordProvided', password: 'pw' },
-  storeSucceeded: { type: 'storeSucceeded', jamiId: JAMI_ID },
+  consentGiven: { type: 'consentGiven', password: 'pw' },
+  storeSucceeded: { type: 'storeSucceeded', deviceChain: 'NEW-DEVICE-CHAIN' },
+  accountMismatch: { type: 'accountMismatch' },
   storeFailed: { type: 'storeFailed' },
   acknowledged: { type: 'acknowledged' },
   ackFailed: { type: 'ackFailed' },
@@ -109,7 +109,6 @@ const importMachine: Machine = {
   inputs: [
     ...Object.values(IMPORT_INPUTS),
     { type: 'archive', archive: Buffer.alloc(SIZE + 1) } as ImportInput,
-    { type: 'storeSucceeded', jamiId: OTHER_JAMI_ID } as ImportInput,
   ],
   step: importStep as unknown as AnyStep,
 };
@@ -130,7 +129,15 @@ function prng(seed: number): () => number {
   };
 }
 
-const FAILURES: readonly LinkFailure[] = ['network', 'authentication', 'timeout', 'canceled'];
+/** Every word a failure input may carry (the transport's, mapped, and a peer's abort). */
+const FAILURES: readonly LinkFailureWord[] = ['network', 'timeout', 'auth_error', 'canceled', 'unknown'];
+
+/** Rows that signal although the seed number stays: jamid's state 3 again after a wrong password, and its
+ *  second state 4 when the archive is announced (import side). */
+const REPEATED_SIGNALS: Record<string, readonly string[]> = {
+  signalBadPassword: ['badPassword'],
+  signalInProgress: ['transfer'],
+};
 
 for (const machine of [importMachine, exportMachine]) {
   const { name, rows } = machine.spec;
@@ -206,15 +213,25 @@ for (const machine of [importMachine, exportMachine]) {
       }
     });
 
-    it('signals every change of the seed state number, and otherwise only a bad password', () => {
+    it("signals every change of the seed state number, and otherwise only jamid's repeated 3 and 4", () => {
       for (const row of transitions) {
         if (row.to === 'Done') continue;
         const signals = row.outputs.filter((o) => o.startsWith('signal'));
         for (const from of row.from) {
           const changes = machine.states[from] !== machine.states[row.to];
           if (changes) assert.equal(signals.length, 1, `${from} --${row.on}--> ${row.to} must signal`);
-          else assert.ok(signals.length === 0 || signals[0] === 'signalBadPassword', `${from} --${row.on}--> ${row.to} must not signal`);
+          else {
+            const repeated = signals.length === 1 && (REPEATED_SIGNALS[signals[0]!] ?? []).includes(row.on);
+            assert.ok(signals.length === 0 || repeated, `${from} --${row.on}--> ${row.to} must not signal`);
+          }
         }
+      }
+    });
+
+    it("ends only with jamid's DONE words", () => {
+      const words: readonly string[] = Object.values(LinkError);
+      for (const row of transitions) {
+        if (row.error !== undefined && row.error !== 'event') assert.ok(words.includes(row.error), `${row.from} --${row.on}--> ${row.error}`);
       }
     });
 
@@ -266,11 +283,18 @@ for (const machine of [importMachine, exportMachine]) {
       }
     });
 
-    it('treats an out-of-order peer message as a protocol violation: DONE/authentication', () => {
+    it('treats an out-of-order peer message as a protocol violation: DONE/unknown', () => {
       for (const state of live) {
         const result = step(state, { type: 'unexpectedMessage' });
-        assert.deepEqual(pick(result), { state: 'Done', error: 'authentication', finishes: 1 });
+        assert.deepEqual(pick(result), { state: 'Done', error: 'unknown', finishes: 1 });
         assert.ok(result.effects.includes('sendAbort'));
+      }
+    });
+
+    it('treats an effect or the transport breaking its contract as DONE/unknown, from every live state', () => {
+      for (const state of live) {
+        const result = step(state, { type: 'unexpectedEvent' });
+        assert.deepEqual(pick(result), { state: 'Done', error: 'unknown', finishes: 1 });
       }
     });
 
@@ -320,42 +344,68 @@ describe('the import machine', () => {
     }
   });
 
-  it('records what it learns as named outputs: the token, the proof, the scheme, the password, the announced size', () => {
+  it('records what it learns as named outputs: the token, the proof, the scheme, the password, the announced size, its device chain', () => {
     const result = walk(importStep, 'Init', start, [
       IMPORT_INPUTS.tokenGenerated,
       IMPORT_INPUTS.peerDetected,
       IMPORT_INPUTS.channelOpen,
       IMPORT_INPUTS.authPassword,
-      { type: 'passwordProvided', password: 'secret' },
+      { type: 'consentGiven', password: 'secret' },
       { type: 'transfer', size: 1234 },
     ]);
     assert.equal(result.state, 'Receiving');
     assert.deepEqual(result.context, { token: TEST_TOKEN, proof: PROOF, scheme: 'password', password: 'secret', expectedSize: 1234 });
     assert.deepEqual(result.effects, ['signalInProgress']);
     assert.equal(importStep('AwaitingAuth', start, IMPORT_INPUTS.authNone).context.scheme, '');
+    const stored = importStep('Storing', result.context, { type: 'storeSucceeded', deviceChain: 'CHAIN' });
+    assert.equal(stored.context.deviceChain, 'CHAIN');
   });
 
-  it('takes a password only while one is awaited', () => {
-    for (const state of Object.keys(IMPORT_STATES) as ImportStateName[]) {
-      assert.equal(importStep(state, start, IMPORT_INPUTS.passwordProvided).accepted, state === 'AwaitingPassword', state);
+  it('waits for the consent whatever the scheme: auth never moves past state 3 by itself', () => {
+    for (const auth of [IMPORT_INPUTS.authNone, IMPORT_INPUTS.authPassword]) {
+      const result = importStep('AwaitingAuth', start, auth);
+      assert.deepEqual([result.state, result.effects], ['AwaitingConsent', ['signalAuthenticating']]);
     }
+  });
+
+  it('takes a consent only while it is awaited (state 3), and then sends the password and signals 4', () => {
+    for (const state of Object.keys(IMPORT_STATES) as ImportStateName[]) {
+      assert.equal(importStep(state, start, IMPORT_INPUTS.consentGiven).accepted, state === 'AwaitingConsent', state);
+    }
+    const consented = importStep('AwaitingConsent', start, { type: 'consentGiven', password: '' });
+    assert.deepEqual([consented.state, consented.context.password, consented.effects], ['CheckingCredentials', '', ['signalInProgress', 'sendPassword']]);
+  });
+
+  it('sends the password only on a consent: nothing of ours reaches the exporter before the user agreed', () => {
+    for (const row of IMPORT_MACHINE.rows) {
+      if (isIgnore(row)) continue;
+      if (row.outputs.includes('sendPassword')) assert.equal(row.on, 'consentGiven', `${row.from} --${row.on}-->`);
+    }
+  });
+
+  it('goes back to 3 with invalid_credentials on bad_password, and to 4 again on transfer (jamid)', () => {
+    const bad = importStep('CheckingCredentials', start, IMPORT_INPUTS.badPassword);
+    assert.deepEqual([bad.state, bad.effects], ['AwaitingConsent', ['signalBadPassword']]);
+    const transfer = importStep('CheckingCredentials', start, IMPORT_INPUTS.transfer);
+    assert.deepEqual([transfer.state, transfer.effects], ['Receiving', ['signalInProgress']]);
   });
 
   it('stores an archive of the size `transfer` announced; another size is a protocol violation', () => {
     const announced = { ...start, expectedSize: 5 };
     assert.deepEqual(importStep('Receiving', announced, { type: 'archive', archive: Buffer.alloc(5) }).effects, ['store']);
     const other = importStep('Receiving', announced, { type: 'archive', archive: Buffer.alloc(6) });
-    assert.deepEqual(pick(other), { state: 'Done', error: 'authentication', finishes: 1 });
+    assert.deepEqual(pick(other), { state: 'Done', error: 'unknown', finishes: 1 });
     assert.deepEqual(other.effects, ['sendAbort', 'teardown', 'discard', 'finish']);
   });
 
-  it('acknowledges only an archive that holds the account the exporter proved', () => {
+  it('acknowledges a stored archive; one of another account than the exporter proved ends with DONE/auth_error', () => {
     const proved = { ...start, proof: PROOF };
-    const same = importStep('Storing', proved, { type: 'storeSucceeded', jamiId: JAMI_ID });
+    const same = importStep('Storing', proved, IMPORT_INPUTS.storeSucceeded);
     assert.deepEqual([same.state, same.effects], ['Acknowledging', ['sendStored', 'closeChannel']]);
-    const other = importStep('Storing', proved, { type: 'storeSucceeded', jamiId: OTHER_JAMI_ID });
-    assert.deepEqual(pick(other), { state: 'Done', error: 'authentication', finishes: 1 });
-    assert.ok(other.effects.includes('discard'));
+    const other = importStep('Storing', proved, IMPORT_INPUTS.accountMismatch);
+    assert.deepEqual(pick(other), { state: 'Done', error: 'auth_error', finishes: 1 });
+    assert.deepEqual(other.effects, ['sendAbort', 'teardown', 'discard', 'finish']);
+    assert.deepEqual(pick(importStep('Storing', proved, IMPORT_INPUTS.storeFailed)), { state: 'Done', error: 'unknown', finishes: 1 });
   });
 
   it('leaves the outcome of Acknowledging to its own close(), not to the channel closing', () => {
@@ -364,8 +414,8 @@ describe('the import machine', () => {
     assert.equal(importStep('Acknowledging', start, IMPORT_INPUTS.ackFailed).error, 'network');
   });
 
-  it('waits for its user only while the password is awaited', () => {
-    for (const state of Object.keys(IMPORT_STATES) as ImportStateName[]) assert.equal(importAwaitsUser(state), state === 'AwaitingPassword', state);
+  it('waits for its user only while the consent is awaited', () => {
+    for (const state of Object.keys(IMPORT_STATES) as ImportStateName[]) assert.equal(importAwaitsUser(state), state === 'AwaitingConsent', state);
   });
 });
 
@@ -397,29 +447,48 @@ describe('the export machine', () => {
       assert.deepEqual([started.state, started.context.accountProtected], ['Connecting', accountProtected]);
     }
     const protectedConfirm = exportStep('AwaitingConfirmation', confirming(true), EXPORT_INPUTS.confirm);
-    assert.deepEqual([protectedConfirm.state, protectedConfirm.effects], ['AwaitingPassword', ['sendAuthPassword']]);
+    assert.deepEqual([protectedConfirm.state, protectedConfirm.effects], ['AwaitingConsent', ['sendAuthPassword']]);
     const openConfirm = exportStep('AwaitingConfirmation', confirming(false), EXPORT_INPUTS.confirm);
-    assert.deepEqual([openConfirm.state, openConfirm.effects], ['OpeningArchive', ['sendAuthNone', 'openArchive']]);
+    assert.deepEqual([openConfirm.state, openConfirm.effects], ['AwaitingConsent', ['sendAuthNone']]);
   });
 
-  it('counts wrong passwords in its context: asks again after two, ends with DONE/authentication after the third', () => {
-    const password = EXPORT_INPUTS.password;
-    const wrong = EXPORT_INPUTS.passwordWrong;
-    const first = walk(exportStep, 'CheckingPassword', confirming(true), [wrong]);
-    assert.deepEqual([first.state, first.context.attemptsLeft, first.effects], ['AwaitingPassword', 2, ['sendBadPassword']]);
-    const second = walk(exportStep, first.state, first.context, [password, wrong]);
-    assert.deepEqual([second.state, second.context.attemptsLeft, second.effects], ['AwaitingPassword', 1, ['sendBadPassword']]);
-    const third = walk(exportStep, second.state, second.context, [password, wrong]);
-    assert.deepEqual(pick(third), { state: 'Done', error: 'authentication', finishes: 1 });
-    assert.deepEqual(third.effects, ['sendAbort', 'teardown', 'finish']);
+  it("opens its archive only with what the importer sent after its consent, with or without a password", () => {
+    for (const row of EXPORT_MACHINE.rows) {
+      if (isIgnore(row)) continue;
+      if (row.outputs.includes('checkPassword')) assert.deepEqual([row.from, row.on], [['AwaitingConsent'], 'password']);
+    }
+    for (const accountProtected of [true, false]) {
+      const checked = exportStep('AwaitingConsent', confirming(accountProtected), EXPORT_INPUTS.password);
+      assert.deepEqual([checked.state, checked.effects], ['CheckingPassword', ['checkPassword']]);
+    }
   });
 
-  it('reports DONE before closing the channel on success', () => {
-    assert.deepEqual(exportStep('Transferring', start, EXPORT_INPUTS.stored).effects, ['finish', 'teardown']);
+  it('counts wrong passwords in its context: asks again after two, ends with DONE/auth_error after the third', () => {
+    for (const accountProtected of [true, false]) {
+      const password = EXPORT_INPUTS.password;
+      const wrong = EXPORT_INPUTS.passwordWrong;
+      const first = walk(exportStep, 'CheckingPassword', confirming(accountProtected), [wrong]);
+      assert.deepEqual([first.state, first.context.attemptsLeft, first.effects], ['AwaitingConsent', 2, ['sendBadPassword']]);
+      const second = walk(exportStep, first.state, first.context, [password, wrong]);
+      assert.deepEqual([second.state, second.context.attemptsLeft, second.effects], ['AwaitingConsent', 1, ['sendBadPassword']]);
+      const third = walk(exportStep, second.state, second.context, [password, wrong]);
+      assert.deepEqual(pick(third), { state: 'Done', error: 'auth_error', finishes: 1 });
+      assert.deepEqual(third.effects, ['sendAbort', 'teardown', 'finish']);
+    }
+  });
+
+  it('ends with DONE/unknown when its archive fails to open (not a wrong password)', () => {
+    const failed = exportStep('CheckingPassword', confirming(false), EXPORT_INPUTS.archiveUnavailable);
+    assert.deepEqual(pick(failed), { state: 'Done', error: 'unknown', finishes: 1 });
+    assert.ok(failed.effects.includes('sendAbort'));
+  });
+
+  it('on success lists the new device first, then reports DONE and closes', () => {
+    assert.deepEqual(exportStep('Transferring', start, EXPORT_INPUTS.stored).effects, ['recordNewDevice', 'finish', 'teardown']);
   });
 
   it('treats an archive sent to it as a protocol violation', () => {
-    assert.deepEqual(pick(exportStep('Transferring', start, EXPORT_INPUTS.archive)), { state: 'Done', error: 'authentication', finishes: 1 });
+    assert.deepEqual(pick(exportStep('Transferring', start, EXPORT_INPUTS.archive)), { state: 'Done', error: 'unknown', finishes: 1 });
   });
 
   it('waits for its user only while the confirmation is awaited', () => {
