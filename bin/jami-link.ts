@@ -112,23 +112,27 @@ program
   .option('--name <device>', "this device's name, as the account's other devices will see it")
   .option('--password-stdin', "read the account's password from standard input, one line per attempt")
   .option('--no-qr', 'show the token as text only')
+  .option('-y, --yes', 'accept the account the other device offers without asking (required with --json for an account without a password)')
   .addHelpText(
     'after',
     `
 Shows a QR code and a jami-auth:// token; enter it on a device that has the
-account (jami-link export ACCOUNT TOKEN, or the Jami app: Link another device).
-If the account has a password you are asked for it here, without echo
-(3 attempts). On success prints the new account id and the Jami ID.
+account and runs jami-linkd (jami-link export ACCOUNT TOKEN there, or any
+client of jami-linkd's D-Bus API; the Jami apps cannot link with jami-linkd).
+Once the other device confirms, this device shows the account's Jami ID and
+asks you to accept it; if the account has a password you type it instead,
+without echo (3 attempts). On success prints the new account id and the Jami ID.
 Ctrl-C cancels (removeAccount) and exits with code ${ExitCode.canceled}.
 
 Examples:
   jami-link import
   jami-link import --name "office desktop"
   printf '%s\\n' "$PASSWORD" | jami-link import --password-stdin
+  jami-link --json import --yes | jq -c .
   jami-link --json import --password-stdin < password.txt | jq -c .`,
   )
-  .action((options: { name?: string; passwordStdin?: boolean; qr: boolean }, command: Command) =>
-    run('import', command, (ctx) => runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr }, ctx)),
+  .action((options: { name?: string; passwordStdin?: boolean; qr: boolean; yes?: boolean }, command: Command) =>
+    run('import', command, (ctx) => runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr, yes: options.yes === true }, ctx)),
   );
 
 program

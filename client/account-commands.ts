@@ -60,6 +60,7 @@ export async function runCreate(options: CreateOptions, ctx: CommandContext): Pr
     if (password) details['Account.archivePassword'] = password;
     ctx.reporter.wait('Creating the account (new keys take a few seconds)…');
     const id = await daemon.addAccount(details);
+    await daemon.accountStored(id);
     const row = accountRow({ id, details: await daemon.getAccountDetails(id) });
     ctx.reporter.say('ok', 'Account created.');
     ctx.reporter.lines(accountBlocks([row], ctx.style));

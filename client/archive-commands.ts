@@ -135,6 +135,7 @@ export async function runImportFile(options: ImportFileOptions, ctx: CommandCont
         if (password === undefined) return canceledResult(command);
         continue;
       }
+      await daemon.accountStored(accountId);
       const details = await daemon.getAccountDetails(accountId);
       const jamiId = details['Account.username'] ?? '';
       const deviceId = details['Account.deviceID'] ?? '';

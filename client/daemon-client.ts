@@ -2,7 +2,7 @@
 // signature), its two link signals as events, and a clear error when the daemon is not there.
 
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import dbus from 'dbus-next';
 import { DEFAULT_BUS_NAME, INTERFACE_NAME, OBJECT_PATH } from '../service/config.js';
 import { printable, printableDetails } from './printable.js';
@@ -60,9 +60,14 @@ function describeBus(which: string): string {
 export interface DaemonClientEvents {
   deviceAuthStateChanged: [accountId: string, state: number, details: Details];
   addDeviceStateChanged: [accountId: string, opId: number, state: number, details: Details];
+  /** An account's registration state (INITIALIZING until the daemon stored it). */
+  registrationStateChanged: [accountId: string, state: string];
   /** The daemon released its bus name (stopped or crashed). */
   daemonGone: [];
 }
+
+/** How long a new or imported account may take to be stored (RSA-4096 keys take seconds). */
+const STORE_TIMEOUT_MS = 120_000;
 
 /** The daemon as jami-link's commands use it (DaemonClient on the bus; a fake in unit tests). */
 export interface LinkDaemon extends EventEmitter<DaemonClientEvents> {
@@ -74,6 +79,8 @@ export interface LinkDaemon extends EventEmitter<DaemonClientEvents> {
   cancelAddDevice(accountId: string, opId: number): Promise<boolean>;
   getAccountList(): Promise<string[]>;
   getAccountDetails(accountId: string): Promise<Details>;
+  /** Resolves once the daemon stored an account addAccount listed (its registration state left INITIALIZING). */
+  accountStored(accountId: string): Promise<void>;
   /** Writes a backup of the account's archive to `destinationPath` (absolute); scheme "" or "password". */
   exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean>;
   close(): void;
@@ -94,6 +101,8 @@ export async function withDaemon<T>(bus: BusChoice, work: (daemon: LinkDaemon) =
 export class DaemonClient extends EventEmitter<DaemonClientEvents> implements LinkDaemon {
   /** Unique name (":1.42") of the daemon, from which alone signals are accepted. */
   private owner = '';
+  /** Registration states heard so far: a state may arrive in the same read as the reply that caused it. */
+  private readonly registration = new Map<string, string>();
 
   private constructor(
     private readonly bus: dbus.MessageBus,
@@ -132,6 +141,9 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
       const hasOwner = (await client.busCall('NameHasOwner', 's', [busName])) as boolean;
       if (hasOwner) {
         client.owner = (await client.busCall('GetNameOwner', 's', [busName])) as string;
+        const other = await client.ownerProgramIfNotJamiLinkd();
+        // E.g. Jami's own jamid, started by its activation file: our calls would go to it.
+        if (other !== undefined) process.stderr.write(`jami-link: note: ${busName} is owned by ${other}, not jami-linkd (see --bus-name)\n`);
       } else {
         const activatable = (await client.busCall('ListActivatableNames', '', [])) as string[];
         if (!activatable.includes(busName)) {
@@ -177,6 +189,32 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
     return printableDetails((await this.call('getAccountDetails', 's', [accountId])) as Details);
   }
 
+  async accountStored(accountId: string): Promise<void> {
+    const stored = (state: string | undefined) => state !== undefined && state !== 'INITIALIZING';
+    const heard = new Promise<string>((resolve, reject) => {
+      const onState = (id: string, state: string) => {
+        if (id === accountId && stored(state)) done(() => resolve(state));
+      };
+      const onGone = () => done(() => reject(new DaemonNotRunningError(`jami-linkd stopped before account ${accountId} was stored`)));
+      const timer = setTimeout(() => done(() => reject(new Error(`account ${accountId} was not stored within ${STORE_TIMEOUT_MS / 1000} s`))), STORE_TIMEOUT_MS);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        this.off('registrationStateChanged', onState);
+        this.off('daemonGone', onGone);
+        settle();
+      };
+      this.on('registrationStateChanged', onState);
+      this.on('daemonGone', onGone);
+      const known = this.registration.get(accountId);
+      if (stored(known)) onState(accountId, known!);
+    });
+    const current = ((await this.call('getVolatileAccountDetails', 's', [accountId])) as Details)['Account.registrationStatus'];
+    if (current === undefined) throw new DaemonCallError('addAccount', '', `the daemon has no account ${accountId} any more`);
+    if (stored(current)) this.emit('registrationStateChanged', accountId, current);
+    const state = await heard;
+    if (state.startsWith('ERROR')) throw new DaemonCallError('addAccount', '', `the daemon could not store account ${accountId} (${state})`);
+  }
+
   exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean> {
     return this.call('exportToFile', 'ssss', [accountId, destinationPath, scheme, password]) as Promise<boolean>;
   }
@@ -200,6 +238,26 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
     }
   }
 
+  /** "jamid (pid 123)" when the name's owner is another program than jami-linkd; undefined when it is ours
+   *  or cannot be told (another machine's bus, no /proc). */
+  private async ownerProgramIfNotJamiLinkd(): Promise<string | undefined> {
+    let pid: number;
+    try {
+      pid = (await this.busCall('GetConnectionUnixProcessID', 's', [this.owner])) as number;
+    } catch {
+      return undefined;
+    }
+    let command: string[];
+    try {
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      return undefined;
+    }
+    if (command.some((part) => /jami-linkd(\.js)?$/.test(part))) return undefined;
+    const program = (command[0] ?? 'an unknown program').split('/').at(-1)!;
+    return `${printable(program).slice(0, 64)} (pid ${pid})`;
+  }
+
   private async busCall(member: string, signature: string, body: unknown[]): Promise<unknown> {
     const reply = await this.bus.call(new dbus.Message({ ...BUS_DAEMON, member, signature, body }));
     return reply?.body[0];
@@ -219,6 +277,9 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
       this.emit('deviceAuthStateChanged', printable(body[0] as string), body[1] as number, printableDetails(body[2] as Details));
     } else if (message.member === 'addDeviceStateChanged') {
       this.emit('addDeviceStateChanged', printable(body[0] as string), body[1] as number, body[2] as number, printableDetails(body[3] as Details));
+    } else if (message.member === 'registrationStateChanged') {
+      this.registration.set(body[0] as string, body[1] as string);
+      this.emit('registrationStateChanged', body[0] as string, body[1] as string);
     }
   }
 }

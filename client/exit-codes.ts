@@ -12,8 +12,9 @@ export const ExitCode = {
   /** The link ended with error "network". */
   network: 4,
   /**
-   * The link ended with error "authentication" (e.g. three wrong passwords), a wrong password for an
-   * archive file (import-file) or an account (backup), or no password could be read.
+   * The link ended with error "auth_error" (jamid's word; the seed's "authentication"), e.g. three wrong
+   * passwords; a wrong password for an archive file (import-file) or an account (backup); or no password
+   * could be read.
    */
   authentication: 5,
   /** The link ended with error "timeout". */
@@ -39,7 +40,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [code: number, name: ExitCo
   [ExitCode.busy, 'busy', 'a link is already in progress for this account'],
 ];
 
-/** Exit code for the `error` detail of state 5 (Done). "" and "none" mean success. */
+/** Exit code for the `error` detail of state 5 (Done), in jamid's words or the seed's. "" and "none" mean success. */
 export function exitCodeForLinkError(error: string): number {
   switch (error) {
     case '':
@@ -47,6 +48,8 @@ export function exitCodeForLinkError(error: string): number {
       return ExitCode.success;
     case 'network':
       return ExitCode.network;
+    case 'auth_error':
+    case 'invalid_credentials':
     case 'authentication':
       return ExitCode.authentication;
     case 'timeout':

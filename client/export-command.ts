@@ -41,22 +41,22 @@ export function addDeviceRefusal(code: number): CommandResult {
   return { command: 'export', exitCode: ExitCode.failure, message: `jami-linkd could not start the link (addDevice: ${code}).`, data: { error: 'refused', addDevice: code } };
 }
 
+/** By DONE error word: jamid's (auth_error, unknown) and the seed's (authentication), which older daemons send. */
 const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   network: 'the link failed: the connection to the new device was lost (network).',
-  authentication: 'the link failed: authentication (the new device gave a wrong password 3 times, or could not prove the token).',
+  auth_error: 'the link failed: authentication (the new device gave a wrong password 3 times, or the token was already used).',
+  unknown: 'the link failed: the new device broke the protocol.',
+  state: 'the link failed: this device was in no state to export the account.',
   timeout: 'the link timed out: the new device did not answer in time (is its token still shown?).',
   canceled: 'the link was canceled (here or on the new device).',
 };
 
 /** What to tell the user, and the exit code, for the export side's state 5 error. */
 export function exportFailure(error: string): CommandResult {
-  return linkFailure('export', FAILURE_MESSAGES, error);
+  return linkFailure('export', FAILURE_MESSAGES, error === 'authentication' || error === 'invalid_credentials' ? 'auth_error' : error);
 }
 
 export async function runExport(options: ExportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
-  if (ctx.json && !options.yes) {
-    throw new UsageError('--json never prompts: add --yes to link the device without the confirmation question', { error: 'confirmation_needed' });
-  }
   const machine = exportMachine();
   machine.fire('exportToDeviceSelected');
   let token: string;
@@ -73,6 +73,10 @@ export async function runExport(options: ExportOptions, ctx: CommandContext, con
     return canceledResult('export', 'Canceled: no token entered.');
   } finally {
     ctx.interrupts.off('interrupt', onInterrupt);
+  }
+  // Checked once the token is: a malformed token is the first thing the user hears about.
+  if (ctx.json && !options.yes) {
+    throw new UsageError('--json never prompts: add --yes to link the device without the confirmation question', { error: 'confirmation_needed' });
   }
 
   return withDaemon(

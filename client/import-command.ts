@@ -13,6 +13,8 @@ import { newAccountMessage, tokenBlock, wrongPasswordLine, type CommandResult } 
 export interface ImportOptions {
   deviceName?: string;
   passwordStdin: boolean;
+  /** Accept the account the other device offers without asking (an account with a password still needs it). */
+  yes: boolean;
   /** Show the QR code (default); the token text is always shown. */
   qr: boolean;
 }
@@ -23,16 +25,19 @@ export function importAccountDetails(options: Pick<ImportOptions, 'deviceName'>)
   return details;
 }
 
+/** By DONE error word: jamid's (auth_error, unknown) and the seed's (authentication), which older daemons send. */
 const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   network: 'the link failed: the connection to the other device was lost (network).',
-  authentication: 'the link failed: authentication (wrong password 3 times, or the account could not be verified).',
+  auth_error: 'the link failed: authentication (wrong password 3 times, or the account could not be verified).',
+  unknown: 'the link failed: the other device broke the protocol or sent an account that does not open.',
+  state: 'the link failed: the other device was in no state to export the account.',
   timeout: 'the link timed out: no device used the token in time. Run jami-link import again for a new token.',
   canceled: 'the link was canceled (here or on the other device).',
 };
 
 /** What to tell the user, and the exit code, for the import side's state 5 error. */
 export function importFailure(error: string): CommandResult {
-  return linkFailure('import', FAILURE_MESSAGES, error);
+  return linkFailure('import', FAILURE_MESSAGES, error === 'authentication' || error === 'invalid_credentials' ? 'auth_error' : error);
 }
 
 export function runImport(options: ImportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
@@ -69,7 +74,8 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
       this.peerId = details.peer_id ?? '';
       this.ctx.reporter.say('ok', `Connected. Jami ID of the account: ${this.ctx.style.bold(this.peerId)}`);
     },
-    askPassword: (details) => this.askPassword(details),
+    askConsent: (details) => this.askConsent(details),
+    showChecking: () => this.ctx.reporter.wait('Waiting for the other device…'),
     showTransfer: () => {
       this.ctx.reporter.say('ok', 'Authenticated.');
       this.ctx.reporter.wait('Receiving the account…');
@@ -107,12 +113,10 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
     });
   }
 
-  private async askPassword(details: Details): Promise<void> {
+  /** State 3: the daemon waits for our user to accept the account (jamid's consent), with its password if it has one. */
+  private async askConsent(details: Details): Promise<void> {
     if (details.auth_error) this.badPasswords++;
-    if (details.auth_scheme !== 'password') {
-      this.ctx.reporter.wait('Waiting for the account…');
-      return;
-    }
+    if (details.auth_scheme !== 'password') return this.askToAccept();
     const left = MAX_PASSWORD_ATTEMPTS - this.badPasswords;
     if (details.auth_error) this.ctx.reporter.say('fail', wrongPasswordLine(left));
     else this.ctx.reporter.say('info', 'This account is protected by a password.');
@@ -139,7 +143,7 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
           else this.cancel(canceledResult('import'));
           return;
         }
-        this.enqueueWork(() => this.sendPassword(password));
+        this.enqueueWork(() => this.sendCredentials(password));
       },
       (error) => {
         if (error instanceof PromptInterrupted) this.ctx.interrupts.emit('interrupt');
@@ -147,11 +151,36 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
     );
   }
 
-  private async sendPassword(password: string): Promise<void> {
+  /** An account without a password: "Link this device to account <Jami ID>?" (--yes answers for the user). */
+  private askToAccept(): void {
+    if (this.options.yes) {
+      this.enqueueWork(() => this.sendCredentials(''));
+      return;
+    }
+    if (this.ctx.json) {
+      this.cancel({
+        command: 'import',
+        exitCode: ExitCode.usage,
+        message: `the other device offers account ${this.peerId}: --json never prompts, pass --yes to accept it.`,
+        data: { error: 'consent_needed', jamiId: this.peerId },
+      });
+      return;
+    }
+    const signal = this.promptSignal();
+    this.ctx.reporter.stopWaiting();
+    void this.ctx.prompter.confirm(`Link this device to account ${this.peerId}? [y/N] `, { signal }).then((yes) => {
+      if (signal.aborted || this.finished) return;
+      if (yes) this.enqueueWork(() => this.sendCredentials(''));
+      else this.cancel(canceledResult('import', 'Not linked: you refused the account.', { refused: true }));
+    });
+  }
+
+  /** Our user's answer: the password, or '' to accept an account without one (jamid's schemes). */
+  private async sendCredentials(password: string): Promise<void> {
     if (this.finished || this.machine.state !== 'ImportDevice.Authenticating') return;
-    const accepted = await this.daemon.provideAccountAuthentication(this.accountId, password, 'password');
-    if (!accepted) this.ctx.reporter.say('warn', 'jami-linkd did not take the password (the link moved on).');
-    this.ctx.reporter.wait('Checking the password…');
+    const accepted = await this.daemon.provideAccountAuthentication(this.accountId, password, password ? 'password' : '');
+    if (!accepted) this.ctx.reporter.say('warn', 'jami-linkd did not take the answer (the link moved on).');
+    this.ctx.reporter.wait(password ? 'Checking the password…' : 'Waiting for the account…');
   }
 
   private async succeed(): Promise<void> {

@@ -37,7 +37,8 @@ export type ImportOutput =
   | 'showToken'
   | 'showConnecting'
   | 'showPeer'
-  | 'askPassword'
+  | 'askConsent' // "Link this device to account <Jami ID>?", with the password when the account has one
+  | 'showChecking' // our answer went to the other device
   | 'showTransfer'
   | 'showAccount'
   | 'showError'
@@ -54,15 +55,19 @@ export const IMPORT_MACHINE: ClientMachineSpec<ImportState, ImportInput, ImportO
   row('Initial',                     'importFromDeviceSelected', 'ImportDevice.Init',           ['addAccount'],               { label: 'ImportFromDevice selected' }),
   row('ImportDevice.Init',           'tokenReceived',            'ImportDevice.TokenAvailable', ['showToken'],                { label: 'Token received' }),
   row('ImportDevice.TokenAvailable', 'peerDetected',             'ImportDevice.Connecting',     ['showConnecting'],           { label: 'Peer detected' }),
-  row('ImportDevice.Connecting',     'connectionEstablished',    'ImportDevice.Authenticating', ['showPeer', 'askPassword'],  { label: 'Connection established' }),
-  row('ImportDevice.Authenticating', 'passwordRejected',         'ImportDevice.Authenticating', ['askPassword'],              { label: 'Bad password, attempts left (issue #5)' }),
-  row('ImportDevice.Authenticating', 'authSuccess',              'ImportDevice.InProgress',     ['showTransfer'],             { label: 'Auth success' }),
+  row('ImportDevice.Connecting',     'connectionEstablished',    'ImportDevice.Authenticating', ['showPeer', 'askConsent'],   { label: 'Connection established' }),
+  row('ImportDevice.Authenticating', 'passwordRejected',         'ImportDevice.Authenticating', ['askConsent'],               { label: 'Bad password, attempts left (issue #5)' }),
+  row('ImportDevice.Authenticating', 'authSuccess',              'ImportDevice.InProgress',     ['showChecking'],             { label: 'Auth success' }),
+  // jamid's order: state 4 once our user answered, back to 3 after a wrong password, 4 again with the account.
+  row('ImportDevice.InProgress',     'passwordRejected',         'ImportDevice.Authenticating', ['askConsent'],               { label: 'Bad password: jamid goes back to 3 (issue #11)' }),
+  row('ImportDevice.InProgress',     'authSuccess',              'ImportDevice.InProgress',     ['showTransfer'],             { label: 'The account comes: jamid says 4 again (issue #11)' }),
   row('ImportDevice.InProgress',     'transferComplete',         'ImportDevice.Done',           ['showAccount'],              { label: 'Transfer complete' }),
-  row('ImportDevice.Authenticating', 'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Bad password' }),
-  row('ImportDevice.Connecting',     'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Connection failed' }),
-  row('ImportDevice.InProgress',     'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Transfer failed' }),
-  row('ImportDevice.Init',           'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Failed before a token (not in the seed)' }),
-  row('ImportDevice.TokenAvailable', 'linkFailed',               'ImportDevice.Error',          ['showError'],                { label: 'Timed out or canceled before a peer (not in the seed)' }),
+  // A failed link leaves its account listed, holding nothing (jamid): the client removes it, as Jami's does.
+  row('ImportDevice.Authenticating', 'linkFailed',               'ImportDevice.Error',          ['removeAccount', 'showError'], { label: 'Bad password' }),
+  row('ImportDevice.Connecting',     'linkFailed',               'ImportDevice.Error',          ['removeAccount', 'showError'], { label: 'Connection failed' }),
+  row('ImportDevice.InProgress',     'linkFailed',               'ImportDevice.Error',          ['removeAccount', 'showError'], { label: 'Transfer failed' }),
+  row('ImportDevice.Init',           'linkFailed',               'ImportDevice.Error',          ['removeAccount', 'showError'], { label: 'Failed before a token (not in the seed)' }),
+  row('ImportDevice.TokenAvailable', 'linkFailed',               'ImportDevice.Error',          ['removeAccount', 'showError'], { label: 'Timed out or canceled before a peer (not in the seed)' }),
   row(LINKING,                       'unexpected',               'ImportDevice.Error',          ['showError'],                { label: 'Any other input while linking (not in the seed)' }),
   row('ImportDevice.Error',          'reset',                    'Initial',                     [],                           { label: 'Reset' }),
   row('ImportDevice.Done',           'accountReady',             'Initial',                     [],                           { label: 'Account ready' }),

@@ -112,15 +112,15 @@ export function visibleText(text: string): string {
 export function tokenBlock(token: string, style: Style): string[] {
   const qr = renderQrHalfBlocks(token, style.enabled ? { ink: 'dark', color: true } : { ink: 'light' });
   return [
-    'On the device that has the account, scan this QR code (Jami: Link another',
-    'device), or type the code below:',
+    'On the device that has the account (it must run jami-linkd: the Jami apps',
+    'cannot link with it), scan this QR code or type the code below:',
     '',
     ...qr.map((line) => `  ${line}`),
     '',
     `  ${style.bold(token)}`,
     '',
     style.dim('  Copy it (select it with the mouse), then on the device that has the account:'),
-    style.dim('    jami-link export ACCOUNT TOKEN     (or: Jami > Link another device)'),
+    style.dim('    jami-link export ACCOUNT TOKEN'),
     '',
   ];
 }

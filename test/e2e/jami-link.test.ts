@@ -112,7 +112,7 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
     assert.ok(run.stdout.every((line) => line.length <= 80));
   });
 
-  it('links an account without a password: the QR code decodes to the token, the old device asks, both succeed', async () => {
+  it('links an account without a password: the QR code decodes to the token, both devices ask, both succeed', async () => {
     const importing = await startImport('--name', 'e2e laptop');
     const qr = qrLinesIn(importing.run.stdout);
     assert.ok(qr.length >= 21, `a QR code is printed:\n${importing.run.stdout.join('\n')}`);
@@ -124,6 +124,9 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
     assert.match(connected.replace(/.* at (\S+)\.$/, '$1'), PEER_ADDRESS);
     await exporting.waitFor('stderr', /Link this device\? \[y\/N\] $/);
     exporting.write('y\n');
+    // The new device shows the account's Jami ID and asks its user too (jamid's consent).
+    await importing.run.waitFor('stderr', new RegExp(`Link this device to account ${plainJamiId}\\? \\[y/N\\] $`));
+    importing.run.write('y\n');
 
     assert.deepEqual(await exporting.exit(), { code: ExitCode.success, signal: null });
     assert.deepEqual(await importing.run.exit(), { code: ExitCode.success, signal: null });
@@ -207,7 +210,7 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
   });
 
   it('--json: one state line per state on each side, then a result line, and no prompt', async () => {
-    const importing = jamiLink(newDevice, '--json', 'import');
+    const importing = jamiLink(newDevice, '--json', 'import', '--yes');
     const first = JSON.parse(await importing.waitFor('stdout', /"event":"state"/)) as { details: { token: string } };
     const exporting = jamiLink(oldDevice, '--json', 'export', 'Plain', first.details.token, '--yes');
     assert.equal((await importing.exit()).code, ExitCode.success, importing.transcript.join('\n'));
@@ -225,15 +228,16 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
         ['state', 2, 'connecting', 'ImportDevice.Connecting'],
         ['state', 3, 'authenticating', 'ImportDevice.Authenticating'],
         ['state', 4, 'in_progress', 'ImportDevice.InProgress'],
+        ['state', 4, 'in_progress', 'ImportDevice.InProgress'],
         ['state', 5, 'done', 'ImportDevice.Done'],
         ['result', undefined, undefined, undefined],
       ],
     );
-    assert.ok(imported.slice(0, 5).every((line) => line.side === 'import' && line.accountId === accountId));
+    assert.ok(imported.slice(0, 6).every((line) => line.side === 'import' && line.accountId === accountId));
     assert.deepEqual(imported[2].details, { peer_id: plainJamiId, auth_scheme: '' });
-    assert.deepEqual(imported[4].details, { error: '' });
+    assert.deepEqual(imported[5].details, { error: '' });
     assert.deepEqual(
-      { ...imported[5], deviceId: undefined, message: undefined },
+      { ...imported[6], deviceId: undefined, message: undefined },
       { event: 'result', command: 'import', ok: true, exitCode: 0, status: 'success', error: '', accountId, jamiId: plainJamiId, deviceId: undefined, message: undefined },
     );
 
@@ -270,7 +274,7 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
   });
 
   it('takes the token from a QR image file (--qr-image) and from standard input', async () => {
-    const importing = await startImport();
+    const importing = await startImport('--yes');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-e2e-'));
     const image = path.join(dir, 'token.png');
     writeFileSync(image, terminalTextToPng(qrLinesIn(importing.run.stdout), { inkIsDark: false, scale: 5 }));
@@ -278,7 +282,7 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
     assert.equal((await exporting.exit()).code, ExitCode.success, exporting.transcript.join('\n'));
     assert.equal((await importing.run.exit()).code, ExitCode.success);
 
-    const second = await startImport('--no-qr');
+    const second = await startImport('--no-qr', '--yes');
     const fromStdin = jamiLink(oldDevice, 'export', 'Plain');
     fromStdin.write(`${second.token}\ny\n`);
     assert.equal((await fromStdin.exit()).code, ExitCode.success, fromStdin.transcript.join('\n'));

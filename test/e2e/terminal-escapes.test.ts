@@ -33,13 +33,13 @@ describe('terminal escapes from peers and files', function () {
     const client = await TestClient.connect(bus.address);
     try {
       const files = tempDir('escapes-');
-      const seed = await client.call<string>('addAccount', { 'Account.alias': 'Seed' });
+      const seed = await client.createAccount({ 'Account.alias': 'Seed' });
       const backup = path.join(files, 'seed.gz');
       assert.equal(await client.call('exportToFile', seed, backup, '', ''), true);
       const content = JSON.parse(gunzipSync(await fs.readFile(backup)).toString('utf8'));
       content['Account.alias'] = EVIL_ALIAS;
       await fs.writeFile(path.join(files, 'evil.gz'), gzipSync(JSON.stringify(content)));
-      const imported = await client.call<string>('addAccount', { 'Account.archivePath': path.join(files, 'evil.gz') });
+      const imported = await client.createAccount({ 'Account.archivePath': path.join(files, 'evil.gz') });
       const alias = (await client.call<Record<string, string>>('getAccountDetails', imported))['Account.alias'];
       assert.equal(alias, 'Evil[31m red[0mok: forged line2J');
     } finally {
@@ -71,6 +71,8 @@ describe('terminal escapes from peers and files', function () {
         assert.ok(output.includes('Evil'), output);
         assert.ok(!CONTROL.test(output), `control characters in: ${JSON.stringify(output)}`);
         assert.ok(!output.split('\n').some((line) => line.startsWith('ok: forged line')), 'a forged line');
+        // The name's owner is this test process, not jami-linkd: jami-link says so.
+        assert.match(run.stderr.join('\n'), /cx\.ring\.Ring is owned by node \(pid \d+\), not jami-linkd/);
       }
     } finally {
       service.disconnect();

@@ -89,6 +89,9 @@ export class FakeDaemon extends EventEmitter<DaemonClientEvents> implements Link
     return this.accounts.get(accountId) ?? {};
   }
 
+  /** The fake stores accounts at once. */
+  async accountStored(): Promise<void> {}
+
   async exportToFile(accountId: string, destinationPath: string, scheme: string, password: string): Promise<boolean> {
     this.record('exportToFile', accountId, destinationPath, scheme, password);
     const answer = this.answerExport(accountId, destinationPath, scheme, password);

@@ -8,11 +8,12 @@ const take = stepper(IMPORT_MACHINE);
 const walkImport = (inputs: ImportInput[]): ImportState[] => walk(IMPORT_MACHINE, 'importFromDeviceSelected', inputs);
 
 describe('import machine driven by the daemon signals', () => {
-  it('follows the import side 1-2-3-4-5 to Done, running the token, peer, password and account outputs', () => {
+  it('follows jamid\'s import side 1-2-3-4-4-5 to Done: token, peer, consent, answer sent, account, done', () => {
     const signals: Array<[number, Record<string, string>]> = [
       [1, { token: 't' }],
       [2, {}],
       [3, { peer_id: 'p', auth_scheme: '' }],
+      [4, {}],
       [4, {}],
       [5, { error: '' }],
     ];
@@ -20,19 +21,29 @@ describe('import machine driven by the daemon signals', () => {
     assert.deepEqual(machine.fire('importFromDeviceSelected')?.outputs, ['addAccount']);
     const outputs = signals.flatMap(([state, details]) => machine.fire(importInputFor(state, details)!)!.outputs);
     assert.equal(machine.state, 'ImportDevice.Done');
-    assert.deepEqual(outputs, ['showToken', 'showConnecting', 'showPeer', 'askPassword', 'showTransfer', 'showAccount']);
+    assert.deepEqual(outputs, ['showToken', 'showConnecting', 'showPeer', 'askConsent', 'showChecking', 'showTransfer', 'showAccount']);
   });
 
-  it('stays in Authenticating and asks again after auth_error bad_password', () => {
+  it('follows the seed document\'s 1-2-3-4-5 too (an older daemon)', () => {
+    const states = walkImport(['tokenReceived', 'peerDetected', 'connectionEstablished', 'authSuccess', 'transferComplete']);
+    assert.equal(states.at(-1), 'ImportDevice.Done');
+  });
+
+  it('asks again after a wrong password, from 3 (the seed: auth_error bad_password) or from 4 (jamid: invalid_credentials)', () => {
     const states = walkImport(['tokenReceived', 'peerDetected', importInputFor(3, { auth_scheme: 'password' })!, importInputFor(3, { auth_scheme: 'password', auth_error: 'bad_password' })!]);
     assert.deepEqual(states.slice(2), ['ImportDevice.Authenticating', 'ImportDevice.Authenticating']);
-    assert.deepEqual(take('ImportDevice.Authenticating', 'passwordRejected').effects, ['askPassword']);
+    assert.deepEqual(take('ImportDevice.Authenticating', 'passwordRejected').effects, ['askConsent']);
+    const rejected = importInputFor(3, { auth_scheme: 'password', auth_error: 'invalid_credentials' })!;
+    const back = take('ImportDevice.InProgress', rejected);
+    assert.deepEqual([back.state, back.effects], ['ImportDevice.Authenticating', ['askConsent']]);
   });
 
-  it('ends in ImportDevice.Error on DONE/authentication after the third wrong password ("Bad password")', () => {
-    const input = importInputFor(5, { error: 'authentication' })!;
-    assert.equal(take('ImportDevice.Authenticating', input).state, 'ImportDevice.Error');
-    assert.equal(labelOf(IMPORT_MACHINE, 'ImportDevice.Authenticating', input), 'Bad password');
+  it('ends in ImportDevice.Error on DONE/auth_error (or the seed\'s authentication) after the third wrong password ("Bad password")', () => {
+    for (const error of ['auth_error', 'authentication']) {
+      const input = importInputFor(5, { error })!;
+      assert.equal(take('ImportDevice.Authenticating', input).state, 'ImportDevice.Error');
+      assert.equal(labelOf(IMPORT_MACHINE, 'ImportDevice.Authenticating', input), 'Bad password');
+    }
   });
 
   it('ends in ImportDevice.Error when the token times out before any peer', () => {

@@ -26,11 +26,14 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
     const daemon = new FakeDaemon();
     daemon.accounts.set(daemon.importId, { 'Account.username': JAMI_ID, 'Account.deviceID': 'd'.repeat(64) });
     const ctx = testContext({ json: true });
-    const done = runImport({ deviceName: 'laptop', passwordStdin: false, qr: true }, ctx, async () => daemon);
+    const done = runImport({ deviceName: 'laptop', passwordStdin: false, qr: true, yes: true }, ctx, async () => daemon);
     assert.deepEqual(await daemon.nextCall('addAccount'), [{ 'Account.type': 'RING', 'Account.archiveURL': 'jami-auth', 'Account.deviceName': 'laptop' }]);
     daemon.importState(1, { token: TOKEN });
     daemon.importState(2);
     daemon.importState(3, { peer_id: JAMI_ID, auth_scheme: '' });
+    // --yes accepts the account for the user: consent with jamid's arguments for an account without a password.
+    assert.deepEqual(await daemon.nextCall('provideAccountAuthentication'), [daemon.importId, '', '']);
+    daemon.importState(4);
     daemon.importState(4);
     daemon.importState(5, { error: '' });
     const result = await done;
@@ -40,18 +43,72 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
       [2, 'ImportDevice.Connecting'],
       [3, 'ImportDevice.Authenticating'],
       [4, 'ImportDevice.InProgress'],
+      [4, 'ImportDevice.InProgress'],
       [5, 'ImportDevice.Done'],
     ]);
-    assert.ok(!daemon.called('provideAccountAuthentication'), 'no password asked for an account without one');
     assert.ok(daemon.closed);
     assert.deepEqual(result.data, { error: '', accountId: daemon.importId, jamiId: JAMI_ID, deviceId: 'd'.repeat(64) });
+  });
+
+  it('with --json and without --yes, refuses to accept an account on the user\'s behalf: usage, removeAccount', async () => {
+    const daemon = new FakeDaemon();
+    const ctx = testContext({ json: true });
+    const done = runImport({ passwordStdin: false, qr: true, yes: false }, ctx, async () => daemon);
+    await daemon.nextCall('addAccount');
+    daemon.importState(1, { token: TOKEN });
+    daemon.importState(2);
+    daemon.importState(3, { peer_id: JAMI_ID, auth_scheme: '' });
+    await daemon.nextCall('removeAccount');
+    daemon.importState(5, { error: 'canceled' });
+    const result = await done;
+    assert.equal(result.exitCode, ExitCode.usage);
+    assert.equal(result.data?.error, 'consent_needed');
+    assert.ok(!daemon.called('provideAccountAuthentication'), 'no consent was given');
+  });
+
+  it('asks "Link this device to account <Jami ID>?" on a terminal, and a "no" cancels', async () => {
+    const daemon = new FakeDaemon();
+    const ctx = testContext({ terminal: true });
+    ctx.stdin.write('n\n');
+    const done = runImport({ passwordStdin: false, qr: false, yes: false }, ctx, async () => daemon);
+    await daemon.nextCall('addAccount');
+    daemon.importState(1, { token: TOKEN });
+    daemon.importState(2);
+    daemon.importState(3, { peer_id: JAMI_ID, auth_scheme: '' });
+    await daemon.nextCall('removeAccount');
+    daemon.importState(5, { error: 'canceled' });
+    const result = await done;
+    assert.equal(result.exitCode, ExitCode.canceled);
+    assert.match(ctx.stderr.text + ctx.stdout.text, new RegExp(`Link this device to account ${JAMI_ID}\\?`));
+    assert.ok(!daemon.called('provideAccountAuthentication'));
+  });
+
+  it('follows jamid after a wrong password: 3, 4, 3 (invalid_credentials), 4, 4, 5', async () => {
+    const daemon = new FakeDaemon();
+    const ctx = testContext({ json: true });
+    ctx.stdin.write('wrong\n');
+    const done = runImport({ passwordStdin: true, qr: true, yes: false }, ctx, async () => daemon);
+    await daemon.nextCall('addAccount');
+    daemon.importState(1, { token: TOKEN });
+    daemon.importState(2);
+    daemon.importState(3, { peer_id: JAMI_ID, auth_scheme: 'password' });
+    assert.deepEqual(await daemon.nextCall('provideAccountAuthentication'), [daemon.importId, 'wrong', 'password']);
+    daemon.importState(4);
+    daemon.importState(3, { peer_id: JAMI_ID, auth_scheme: 'password', auth_error: 'invalid_credentials' });
+    ctx.stdin.write('right\n');
+    assert.deepEqual(await daemon.nextCall('provideAccountAuthentication'), [daemon.importId, 'right', 'password']);
+    daemon.importState(4);
+    daemon.importState(4);
+    daemon.importState(5, { error: '' });
+    assert.equal((await done).exitCode, ExitCode.success);
+    assert.deepEqual(jsonLines(ctx).filter((line) => line.state === 3).map((line) => line.attemptsLeft), [3, 2]);
   });
 
   it('keeps the signals that arrive before addAccount replies', async () => {
     const daemon = new FakeDaemon();
     daemon.signalsBeforeAddAccountReply = [[1, { token: TOKEN }]];
     const ctx = testContext({ json: true });
-    const done = runImport({ passwordStdin: false, qr: true }, ctx, async () => daemon);
+    const done = runImport({ passwordStdin: false, qr: true, yes: false }, ctx, async () => daemon);
     await daemon.nextCall('addAccount');
     daemon.importState(5, { error: 'timeout' });
     assert.equal((await done).exitCode, ExitCode.timeout);
@@ -64,7 +121,7 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
   it('shows the QR code and the token on the token screen (human output)', async () => {
     const daemon = new FakeDaemon();
     const ctx = testContext();
-    const done = runImport({ passwordStdin: false, qr: true }, ctx, async () => daemon);
+    const done = runImport({ passwordStdin: false, qr: true, yes: false }, ctx, async () => daemon);
     await daemon.nextCall('addAccount');
     daemon.importState(1, { token: TOKEN });
     daemon.importState(5, { error: 'canceled' });
@@ -77,7 +134,7 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
     const daemon = new FakeDaemon();
     const ctx = testContext({ json: true });
     ctx.stdin.write('wrong\n');
-    const done = runImport({ passwordStdin: true, qr: true }, ctx, async () => daemon);
+    const done = runImport({ passwordStdin: true, qr: true, yes: false }, ctx, async () => daemon);
     await daemon.nextCall('addAccount');
     daemon.importState(1, { token: TOKEN });
     daemon.importState(2);
@@ -101,7 +158,7 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
     const daemon = new FakeDaemon();
     const ctx = testContext();
     ctx.stdin.end('a\nb\n'); // two passwords, then end of input
-    const done = runImport({ passwordStdin: true, qr: false }, ctx, async () => daemon);
+    const done = runImport({ passwordStdin: true, qr: false, yes: false }, ctx, async () => daemon);
     await daemon.nextCall('addAccount');
     daemon.importState(1, { token: TOKEN });
     daemon.importState(2);
@@ -122,7 +179,7 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
   it('with --json and no --password-stdin, cancels through removeAccount and ends with the authentication code', async () => {
     const daemon = new FakeDaemon();
     const ctx = testContext({ json: true });
-    const done = runImport({ passwordStdin: false, qr: true }, ctx, async () => daemon);
+    const done = runImport({ passwordStdin: false, qr: true, yes: false }, ctx, async () => daemon);
     await daemon.nextCall('addAccount');
     daemon.importState(1, { token: TOKEN });
     daemon.importState(2);
@@ -139,7 +196,7 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
     it(`cancels through removeAccount on Ctrl-C in state ${state}, reports the daemon's DONE/canceled, exits canceled`, async () => {
       const daemon = new FakeDaemon();
       const ctx = testContext({ json: true });
-      const done = runImport({ passwordStdin: false, qr: true }, ctx, async () => daemon);
+      const done = runImport({ passwordStdin: false, qr: true, yes: true }, ctx, async () => daemon);
       await daemon.nextCall('addAccount');
       daemon.importState(1, { token: TOKEN });
       if (state >= 2) daemon.importState(2);
@@ -156,7 +213,7 @@ describe('jami-link import with a fake daemon (client/import-command.ts)', () =>
   it('ends with daemonNotRunning when the daemon leaves the bus', async () => {
     const daemon = new FakeDaemon();
     const ctx = testContext({ json: true });
-    const done = runImport({ passwordStdin: false, qr: true }, ctx, async () => daemon);
+    const done = runImport({ passwordStdin: false, qr: true, yes: false }, ctx, async () => daemon);
     await daemon.nextCall('addAccount');
     daemon.emit('daemonGone');
     assert.equal((await done).exitCode, ExitCode.daemonNotRunning);

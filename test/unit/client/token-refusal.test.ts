@@ -107,6 +107,14 @@ describe('token refusal (client/token-input.ts)', () => {
     assert.match(result.message ?? '', /--yes/);
   });
 
+  it('reports a malformed token before anything else, even with --json and no --yes', async () => {
+    const ctx = testContext({ json: true });
+    const result = await runExport({ account: 'Alice', token: GOOD.slice(0, -1), yes: false }, ctx).catch((error) => resultForError('export', error));
+    assert.equal(result.exitCode, ExitCode.usage);
+    assert.equal(result.data?.error, 'invalid_token');
+    assert.doesNotMatch(result.message ?? '', /--yes/);
+  });
+
   it('goes on to the daemon with a valid token (and says when it is not running)', async () => {
     const bus = await countingBus();
     try {
