@@ -19,10 +19,9 @@ async function link(oldDevice: Side, newDevice: Side, accountId: string, passwor
   const exported = await startExport(oldDevice, accountId, imported.token);
   await exported.recorder.waitFor(3, 120000);
   await oldDevice.client.call('confirmAddDevice', accountId, exported.opId);
-  if (password) {
-    await imported.recorder.waitFor(3, 120000);
-    await newDevice.client.call('provideAccountAuthentication', imported.accountId, password, 'password');
-  }
+  // The new device's user consents (with the password, if any), as Jami's client sends it.
+  await imported.recorder.waitFor(3, 120000);
+  await newDevice.client.call('provideAccountAuthentication', imported.accountId, password ?? '', password ? 'password' : '');
   const [a, b] = await Promise.all([imported.recorder.waitFor(5, 300000), exported.recorder.waitFor(5, 300000)]);
   const elapsed = performance.now() - start;
   if (a.error !== '' || b.error !== '') throw new Error(`link failed: ${a.error} / ${b.error}`);
@@ -35,8 +34,8 @@ export async function benchLink(): Promise<void> {
   const network = await startLinkNetwork();
   const [oldDevice, newDevice] = await Promise.all([startSide(network.dht), startSide(network.dht)]);
   try {
-    const plain = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Bench' });
-    const guarded = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Bench pw', 'Account.archivePassword': 'bench password' });
+    const plain = await oldDevice.client.createAccount({ 'Account.alias': 'Bench' });
+    const guarded = await oldDevice.client.createAccount({ 'Account.alias': 'Bench pw', 'Account.archivePassword': 'bench password' });
 
     const tokenTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) {

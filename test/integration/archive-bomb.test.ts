@@ -97,10 +97,10 @@ describe('hostile archive files', function () {
   });
 
   it('still imports a real backup afterwards', async () => {
-    const seed = await importer.call<string>('addAccount', { 'Account.alias': 'After bombs' });
+    const seed = await importer.createAccount({ 'Account.alias': 'After bombs' });
     const backup = path.join(files, 'real.gz');
     assert.equal(await importer.call('exportToFile', seed, backup, '', ''), true);
-    const again = await importer.call<string>('addAccount', { 'Account.archivePath': backup });
+    const again = await importer.createAccount({ 'Account.archivePath': backup });
     assert.ok((await observer.call<string[]>('getAccountList')).includes(again));
   });
 });

@@ -57,7 +57,7 @@ describe('Jami account archives', function () {
   }
 
   it('writes a gzip JSON backup with Jami\'s keys: base64 PEM keys, account certificate followed by its CA', async () => {
-    const id = await a.call<string>('addAccount', { 'Account.alias': 'Backed up' });
+    const id = await a.createAccount({ 'Account.alias': 'Backed up' });
     const content = await readJson(await backup(id));
     for (const key of ['ringCaKey', 'ringAccountKey', 'ringAccountCert', 'ethKey']) assert.equal(typeof content[key], 'string', key);
     const cert = Buffer.from(content.ringAccountCert as string, 'base64').toString('utf8');
@@ -68,7 +68,7 @@ describe('Jami account archives', function () {
   });
 
   it('round-trips an account through a file into another daemon: same Jami ID, same keys, a new device', async () => {
-    const id = await a.call<string>('addAccount', { 'Account.alias': 'Travelling' });
+    const id = await a.createAccount({ 'Account.alias': 'Travelling' });
     const file = await backup(id);
     // Keys this daemon does not use must survive the round trip.
     const content = await readJson(file);
@@ -77,7 +77,7 @@ describe('Jami account archives', function () {
     content.someFutureKey = { nested: true };
     await fs.writeFile(file, gzipSync(JSON.stringify(content)));
 
-    const imported = await b.call<string>('addAccount', { 'Account.type': 'RING', 'Account.archivePath': file });
+    const imported = await b.createAccount({ 'Account.type': 'RING', 'Account.archivePath': file });
     const source = await a.call<Details>('getAccountDetails', id);
     const copy = await b.call<Details>('getAccountDetails', imported);
     assert.equal(copy['Account.username'], source['Account.username']);
@@ -90,11 +90,11 @@ describe('Jami account archives', function () {
   });
 
   it('round-trips a password-protected archive and keeps it encrypted with the password', async () => {
-    const id = await a.call<string>('addAccount', { 'Account.alias': 'Locked', 'Account.archivePassword': SESAME });
+    const id = await a.createAccount({ 'Account.alias': 'Locked', 'Account.archivePassword': SESAME });
     const file = await backup(id, SESAME);
     await assert.rejects(readJson(file), 'not plain gzip');
     const content = await readJson(file, SESAME);
-    const imported = await b.call<string>('addAccount', { 'Account.archivePath': file, 'Account.archivePassword': SESAME });
+    const imported = await b.createAccount({ 'Account.archivePath': file, 'Account.archivePassword': SESAME });
     const copy = await b.call<Details>('getAccountDetails', imported);
     assert.equal(copy['Account.username'], (await a.call<Details>('getAccountDetails', id))['Account.username']);
     assert.equal(copy['Account.archiveHasPassword'], 'true');
@@ -104,7 +104,7 @@ describe('Jami account archives', function () {
   });
 
   it('refuses to export with a wrong password or scheme, or for an unknown account', async () => {
-    const id = await a.call<string>('addAccount', { 'Account.archivePassword': 'right' });
+    const id = await a.createAccount({ 'Account.archivePassword': 'right' });
     const file = path.join(files, 'never.gz');
     assert.equal(await a.call('exportToFile', id, file, 'password', 'wrong'), false);
     assert.equal(await a.call('exportToFile', id, file, '', ''), false);
@@ -114,11 +114,11 @@ describe('Jami account archives', function () {
   });
 
   it('accepts zlib as well as gzip compression', async () => {
-    const id = await a.call<string>('addAccount', { 'Account.alias': 'Zlib' });
+    const id = await a.createAccount({ 'Account.alias': 'Zlib' });
     const content = await readJson(await backup(id));
     const file = path.join(files, 'zlib.gz');
     await fs.writeFile(file, deflateSync(JSON.stringify(content)));
-    const imported = await b.call<string>('addAccount', { 'Account.archivePath': file });
+    const imported = await b.createAccount({ 'Account.archivePath': file });
     assert.equal((await b.call<Details>('getAccountDetails', imported))['Account.username'], (await a.call<Details>('getAccountDetails', id))['Account.username']);
   });
 
@@ -128,7 +128,7 @@ describe('Jami account archives', function () {
     let encrypted: string;
 
     before(async () => {
-      const id = await a.call<string>('addAccount', { 'Account.alias': 'Template' });
+      const id = await a.createAccount({ 'Account.alias': 'Template' });
       goodFile = await backup(id);
       good = await readJson(goodFile);
       encrypted = path.join(files, 'encrypted.gz');
@@ -181,7 +181,7 @@ describe('Jami account archives', function () {
     });
 
     it('a key that does not match the certificate', async () => {
-      const other = await readJson(await backup(await a.call<string>('addAccount', { 'Account.alias': 'Other' })));
+      const other = await readJson(await backup(await a.createAccount({ 'Account.alias': 'Other' })));
       const file = await fileWith('mismatch.gz', gzipSync(JSON.stringify({ ...good, ringAccountKey: other.ringAccountKey })));
       await refused({ 'Account.archivePath': file }, 'cx.ring.Ring.Error.InvalidArchive', /does not match/);
     });

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dbus from 'dbus-next';
 import { startPrivateBus } from '../../service/dbus/bus-connection.js';
+import { TestClient } from '../support/client.js';
 import { INTERFACE_NAME, OBJECT_PATH } from '../../service/config.js';
 import { startDaemonProcess, tempDir, type RunningDaemon } from '../support/daemon-process.js';
 import { startTestBus, stopChild, type PrivateBus } from '../support/private-bus.js';
@@ -55,12 +56,15 @@ async function arrivalOf(arrived: dbus.Message[], accept: (message: dbus.Message
 describe('jami-linkd on the bus, as jamid behaves', () => {
   let bus: PrivateBus;
   let daemon: RunningDaemon;
+  let owner: TestClient;
 
   before(async () => {
     bus = await startTestBus();
     daemon = await startDaemonProcess({ busAddress: bus.address });
+    owner = await TestClient.connect(bus.address);
   });
   after(async () => {
+    owner?.close();
     await daemon?.stop();
     await bus?.stop();
   });
@@ -68,7 +72,7 @@ describe('jami-linkd on the bus, as jamid behaves', () => {
   it('replies to addDevice before its addDeviceStateChanged(op, 2), and to cancelAddDevice before the DONE it causes', async () => {
     const wire = await wireRecorder(bus.address);
     try {
-      const accountId = (await wire.call('addAccount', 'a{ss}', [{ 'Account.alias': 'Order' }])) as string;
+      const accountId = await owner.createAccount({ 'Account.alias': 'Order' });
       const addSerial = wire.send('addDevice', 'ss', [accountId, A_TOKEN]);
       const reply = await arrivalOf(wire.arrived, (m) => m.type === METHOD_RETURN && Number(m.replySerial) === addSerial, 'the addDevice reply');
       const opId = wire.arrived[reply]!.body[0] as number;

@@ -39,7 +39,7 @@ describe(`crash safety: SIGKILL during account writes and deletes (${RUNS} runs 
     dataDir = daemon.dataDir;
     client = await TestClient.connect(bus.address);
     for (const alias of ['Keep 1', 'Keep 2']) {
-      const id = await client.call<string>('addAccount', { 'Account.alias': alias });
+      const id = await client.createAccount({ 'Account.alias': alias });
       existing.set(id, await client.call<Details>('getAccountDetails', id));
     }
     // An archive of a few MB so that its write takes long enough to be interrupted.
@@ -52,10 +52,10 @@ describe(`crash safety: SIGKILL during account writes and deletes (${RUNS} runs 
     await fs.writeFile(archiveFile, gzipSync(JSON.stringify(content), { level: 1 }));
     let imported = '';
     duration.import = await measure(async () => {
-      imported = await client.call<string>('addAccount', { 'Account.archivePath': archiveFile });
+      imported = await client.createAccount({ 'Account.archivePath': archiveFile });
     });
     duration.remove = await measure(() => client.call('removeAccount', imported));
-    duration.create = await measure(async () => client.call('removeAccount', await client.call<string>('addAccount', {})));
+    duration.create = await measure(async () => client.call('removeAccount', await client.createAccount({})));
     console.log(`      uninterrupted: import ${duration.import.toFixed(0)} ms, create ${duration.create.toFixed(0)} ms, remove ${duration.remove.toFixed(0)} ms`);
   });
 
@@ -97,6 +97,7 @@ describe(`crash safety: SIGKILL during account writes and deletes (${RUNS} runs 
     const outcomes = { complete: 0, none: 0 };
     for (let run = 0; run < RUNS; run++) {
       const before = new Set(await client.call<string[]>('getAccountList'));
+      // addAccount answers at once; the daemon then writes in the background, which the kill interrupts.
       await killAndRestart(moment(duration.import), () => client.call('addAccount', { 'Account.archivePath': archiveFile }));
       const after = await checkStore();
       const added = after.filter((id) => !before.has(id));
@@ -123,7 +124,7 @@ describe(`crash safety: SIGKILL during account writes and deletes (${RUNS} runs 
   it('leaves the whole account or none when killed while removing it', async () => {
     const outcomes = { kept: 0, removed: 0 };
     for (let run = 0; run < RUNS; run++) {
-      const id = await client.call<string>('addAccount', { 'Account.archivePath': archiveFile });
+      const id = await client.createAccount({ 'Account.archivePath': archiveFile });
       await killAndRestart(moment(duration.remove), () => client.call('removeAccount', id));
       const list = await checkStore();
       outcomes[list.includes(id) ? 'kept' : 'removed']++;

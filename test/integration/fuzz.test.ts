@@ -33,7 +33,7 @@ describe(`D-Bus fuzzing (seed ${SEED})`, function () {
     bus = await startTestBus();
     daemon = await startDaemonProcess({ busAddress: bus.address });
     client = await TestClient.connect(bus.address);
-    realAccount = await client.call<string>('addAccount', { 'Account.alias': 'Fuzz target' });
+    realAccount = await client.createAccount({ 'Account.alias': 'Fuzz target' });
   });
 
   after(async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { DhtRunner, type Value } from 'opendht-node';
-import { startLinkNetwork, startSide, stopSide, startImport, startExport, type LinkNetwork, type Side, type StateRecord } from '../support/link-fixture.js';
+import { startLinkNetwork, startSide, stopSide, startImport, startExport, consent, type LinkNetwork, type Side, type StateRecord } from '../support/link-fixture.js';
 import { createBigAccount } from '../support/big-archive.js';
 import { identityKey, inboxKey } from '../../service/transport/signaling/rendezvous-keys.js';
 import { parseAuthToken } from '../../service/linking/auth-token.js';
@@ -25,7 +25,7 @@ describe('links under hostile and heavy conditions', function () {
     third = new DhtRunner();
     await third.run({ port: 0, bindIPv4: '127.0.0.1', ipv6: false, peerDiscovery: false });
     await third.bootstrap('127.0.0.1', network.dht.port);
-    account = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Target' });
+    account = await oldDevice.client.createAccount({ 'Account.alias': 'Target' });
     jamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', account))['Account.username'];
   });
 
@@ -67,12 +67,14 @@ describe('links under hostile and heavy conditions', function () {
     const offers = seen.filter((value) => value.data.length > 100 && value.data.length < 50000);
     for (const value of offers) await third.put(inboxKey(peerId), value.data);
     assert.equal(await oldDevice.client.call('confirmAddDevice', account, exported.opId), true);
+    await consent(newDevice, imported);
     assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
     assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
     assert.deepEqual<StateRecord[]>(imported.recorder.states, [
       [1, { token: imported.token }],
       [2, {}],
       [3, { peer_id: jamiId, auth_scheme: '' }],
+      [4, {}],
       [4, {}],
       [5, { error: '' }],
     ]);
@@ -96,6 +98,7 @@ describe('links under hostile and heavy conditions', function () {
     const exported = await startExport(oldDevice, big.accountId, imported.token);
     await exported.recorder.waitFor(3);
     await oldDevice.client.call('confirmAddDevice', big.accountId, exported.opId);
+    await consent(newDevice, imported);
     assert.deepEqual(await imported.recorder.waitFor(5, 120000), { error: '' });
     assert.deepEqual(await exported.recorder.waitFor(5, 120000), { error: '' });
     assert.equal((await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId))['Account.username'], bigJamiId);

@@ -11,6 +11,7 @@ import {
   restartSide,
   startImport,
   startExport,
+  consent,
   type LinkNetwork,
   type Side,
   type StateRecord,
@@ -34,8 +35,8 @@ describe('link a new device between two daemons', function () {
   before(async () => {
     network = await startLinkNetwork();
     [oldDevice, newDevice] = await Promise.all([startSide(network.dht), startSide(network.dht)]);
-    plainAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Plain' });
-    passwordAccount = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Guarded', 'Account.archivePassword': PASSWORD });
+    plainAccount = await oldDevice.client.createAccount({ 'Account.alias': 'Plain' });
+    passwordAccount = await oldDevice.client.createAccount({ 'Account.alias': 'Guarded', 'Account.archivePassword': PASSWORD });
     plainJamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', plainAccount))['Account.username'];
     passwordJamiId = (await oldDevice.client.call<Record<string, string>>('getAccountDetails', passwordAccount))['Account.username'];
   });
@@ -64,10 +65,14 @@ describe('link a new device between two daemons', function () {
     assert.deepEqual((await recorder.waitFor(5)), { error: 'canceled' });
   });
 
-  it('links an account without a password: 1-2-3-4-5 on the new device, 2-3-4-5 on the old one', async () => {
+  it('links an account without a password once the new device\'s user consents: 1-2-3-4-4-5 there, 2-3-4-5 on the old one', async () => {
     const { imported, exported, peerAddress } = await connect(plainAccount);
     assert.match(peerAddress, PEER_ADDRESS);
     assert.equal(await oldDevice.client.call('confirmAddDevice', plainAccount, exported.opId), true);
+    await imported.recorder.waitFor(3);
+    // The new device shows the Jami ID and waits: nothing of the account leaves the old device before consent.
+    assert.deepEqual(exported.recorder.states.map(([s]) => s), [2, 3]);
+    await consent(newDevice, imported);
     const importDone = await imported.recorder.waitFor(5);
     const exportDone = await exported.recorder.waitFor(5);
     assert.deepEqual(importDone, { error: '' });
@@ -76,6 +81,7 @@ describe('link a new device between two daemons', function () {
       [1, { token: imported.token }],
       [2, {}],
       [3, { peer_id: plainJamiId, auth_scheme: '' }],
+      [4, {}],
       [4, {}],
       [5, { error: '' }],
     ]);
@@ -87,6 +93,17 @@ describe('link a new device between two daemons', function () {
     assert.match(details['Account.deviceID'], /^[0-9a-f]{64}$/);
     assert.notEqual(details['Account.deviceID'], source['Account.deviceID'], 'a new device certificate');
     assert.equal(details['Account.archiveHasPassword'], 'false');
+
+    // Both devices now list both: the old one learned the new one from the link's last message.
+    const newDeviceId = (await newDevice.client.call<Record<string, string>>('getVolatileAccountDetails', imported.accountId))['Account.deviceID'];
+    const oldDeviceId = (await oldDevice.client.call<Record<string, string>>('getVolatileAccountDetails', plainAccount))['Account.deviceID'];
+    assert.equal(newDeviceId, details['Account.deviceID']);
+    const onOld = await oldDevice.client.call<Record<string, string>>('getKnownRingDevices', plainAccount);
+    const onNew = await newDevice.client.call<Record<string, string>>('getKnownRingDevices', imported.accountId);
+    assert.deepEqual(Object.keys(onOld).sort(), [newDeviceId, oldDeviceId].sort());
+    assert.deepEqual(onNew, onOld);
+    assert.equal(onOld[newDeviceId], details['Account.deviceName']);
+    assert.ok(oldDevice.client.signals.some(({ name, args }) => name === 'knownDevicesChanged' && args[0] === plainAccount && newDeviceId in (args[1] as object)));
   });
 
   it('links a password account when the right password is given first', async () => {
@@ -101,6 +118,7 @@ describe('link a new device between two daemons', function () {
       [1, { token: imported.token }],
       [2, {}],
       [3, { peer_id: passwordJamiId, auth_scheme: 'password' }],
+      [4, {}],
       [4, {}],
       [5, { error: '' }],
     ]);
@@ -121,31 +139,43 @@ describe('link a new device between two daemons', function () {
     assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
     assert.deepEqual<StateRecord[]>(imported.recorder.states.slice(2), [
       [3, { peer_id: passwordJamiId, auth_scheme: 'password' }],
-      [3, { peer_id: passwordJamiId, auth_scheme: 'password', auth_error: 'bad_password' }],
+      [4, {}],
+      [3, { peer_id: passwordJamiId, auth_scheme: 'password', auth_error: 'invalid_credentials' }],
+      [4, {}],
       [4, {}],
       [5, { error: '' }],
     ]);
   });
 
-  it('ends with DONE/authentication on both sides after the third wrong password', async () => {
+  it('ends with DONE/auth_error on both sides after the third wrong password; the account stays listed, holding nothing', async () => {
     const { imported, exported, peerAddress } = await connect(passwordAccount);
     await oldDevice.client.call('confirmAddDevice', passwordAccount, exported.opId);
     for (let attempt = 0; attempt < 3; attempt++) {
-      await imported.recorder.waitFor(3, 30000, 2 + attempt);
+      await imported.recorder.waitFor(3, 30000, 2 + 2 * attempt);
       assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, `wrong ${attempt}`, 'password'), true);
     }
-    assert.deepEqual(await imported.recorder.waitFor(5), { error: 'authentication' });
-    assert.deepEqual(await exported.recorder.waitFor(5), { error: 'authentication' });
-    const bad = { peer_id: passwordJamiId, auth_scheme: 'password', auth_error: 'bad_password' };
+    assert.deepEqual(await imported.recorder.waitFor(5), { error: 'auth_error' });
+    assert.deepEqual(await exported.recorder.waitFor(5), { error: 'auth_error' });
+    const bad = { peer_id: passwordJamiId, auth_scheme: 'password', auth_error: 'invalid_credentials' };
     assert.deepEqual<StateRecord[]>(imported.recorder.states.slice(1), [
       [2, {}],
       [3, { peer_id: passwordJamiId, auth_scheme: 'password' }],
+      [4, {}],
       [3, bad],
+      [4, {}],
       [3, bad],
-      [5, { error: 'authentication' }],
+      [4, {}],
+      [5, { error: 'auth_error' }],
     ]);
-    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [5, { error: 'authentication' }]]);
-    assert.ok(!(await newDevice.client.call<string[]>('getAccountList')).includes(imported.accountId), 'no half-made account');
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [5, { error: 'auth_error' }]]);
+    // As jamid leaves it: listed, INITIALIZING, no device, nothing on disk, until its client removes it.
+    assert.ok((await newDevice.client.call<string[]>('getAccountList')).includes(imported.accountId));
+    assert.deepEqual(await newDevice.client.call('getVolatileAccountDetails', imported.accountId), { 'Account.registrationStatus': 'INITIALIZING', 'Account.active': 'true' });
+    assert.ok(!readdirSync(newDevice.daemon.dataDir).some((name) => name.includes(imported.accountId)), 'nothing on disk');
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, PASSWORD, 'password'), true, 'true while the account exists');
+    await newDevice.client.call('removeAccount', imported.accountId);
+    assert.ok(!(await newDevice.client.call<string[]>('getAccountList')).includes(imported.accountId));
+    assert.equal(await newDevice.client.call('provideAccountAuthentication', imported.accountId, PASSWORD, 'password'), false, 'false once removed');
   });
 
   it('refuses malformed and truncated tokens with -1 and no signal', async () => {
@@ -215,19 +245,20 @@ describe('link a new device between two daemons', function () {
 
   it('ends the second exporter of an already-used token with an error within 10 s; the first is unaffected', async () => {
     const { imported, exported } = await connect(plainAccount);
-    const intruder = await oldDevice.client.call<string>('addAccount', { 'Account.alias': 'Intruder' });
+    const intruder = await oldDevice.client.createAccount({ 'Account.alias': 'Intruder' });
     const second = await startExport(oldDevice, intruder, imported.token);
     assert.ok(second.opId > 0);
     const secondDone = await second.recorder.waitFor(5, 10000);
     assert.notEqual(secondDone.error, '');
     await oldDevice.client.call('confirmAddDevice', plainAccount, exported.opId);
+    await consent(newDevice, imported);
     assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
     assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
   });
 
   it('runs 5 links at once between different accounts', async () => {
     const accounts = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => oldDevice.client.call<string>('addAccount', { 'Account.alias': `Concurrent ${i}` })),
+      Array.from({ length: 5 }, (_, i) => oldDevice.client.createAccount({ 'Account.alias': `Concurrent ${i}` })),
     );
     const links = await Promise.all(
       accounts.map(async (accountId) => {
@@ -235,6 +266,7 @@ describe('link a new device between two daemons', function () {
         const exported = await startExport(oldDevice, accountId, imported.token);
         await exported.recorder.waitFor(3);
         assert.equal(await oldDevice.client.call('confirmAddDevice', accountId, exported.opId), true);
+        await consent(newDevice, imported);
         return { accountId, imported, exported };
       }),
     );
@@ -252,6 +284,7 @@ describe('link a new device between two daemons', function () {
   it('keeps a linked account across a restart of the new device', async () => {
     const { imported, exported } = await connect(plainAccount);
     await oldDevice.client.call('confirmAddDevice', plainAccount, exported.opId);
+    await consent(newDevice, imported);
     await imported.recorder.waitFor(5);
     const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
     newDevice = await restartSide(newDevice, network.dht);

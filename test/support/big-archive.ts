@@ -12,7 +12,7 @@ import { tempDir } from './daemon-process.js';
  *  about 3/4 of that): at most 64 MiB, the daemon's bound on an archive's JSON. Returns its id and archive size. */
 export async function createBigAccount(client: TestClient, megabytes: number, alias = 'Big'): Promise<{ accountId: string; archiveBytes: number }> {
   const dir = tempDir('big-archive-');
-  const seed = await client.call<string>('addAccount', { 'Account.alias': alias });
+  const seed = await client.createAccount({ 'Account.alias': alias });
   const backup = path.join(dir, 'seed.gz');
   if (!(await client.call<boolean>('exportToFile', seed, backup, '', ''))) throw new Error('backup failed');
   const content = JSON.parse(gunzipSync(await fs.readFile(backup)).toString('utf8'));
@@ -22,7 +22,7 @@ export async function createBigAccount(client: TestClient, megabytes: number, al
   const archive = gzipSync(JSON.stringify(content), { level: 1 });
   await fs.writeFile(file, archive);
   await client.call('removeAccount', seed);
-  const accountId = await client.call<string>('addAccount', { 'Account.archivePath': file, 'Account.alias': alias });
+  const accountId = await client.createAccount({ 'Account.archivePath': file, 'Account.alias': alias });
   await fs.rm(dir, { recursive: true, force: true });
   return { accountId, archiveBytes: archive.length };
 }

@@ -20,7 +20,7 @@ export class TestClient extends EventEmitter {
     super();
     // Each recorder of a test listens for the whole test file.
     this.setMaxListeners(0);
-    for (const name of ['deviceAuthStateChanged', 'addDeviceStateChanged', 'accountsChanged']) {
+    for (const name of ['deviceAuthStateChanged', 'addDeviceStateChanged', 'accountsChanged', 'registrationStateChanged', 'volatileAccountDetailsChanged', 'knownDevicesChanged', 'registeredNameFound']) {
       iface.on(name, (...args: unknown[]) => {
         this.signals.push({ name, args });
         this.emit('signal', name, args);
@@ -37,6 +37,36 @@ export class TestClient extends EventEmitter {
 
   call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
     return (this.iface as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[method](...args);
+  }
+
+  /**
+   * addAccount for a new account or an archive file, then waits until the daemon stored it: its registration
+   * state leaves INITIALIZING, as Jami's client waits for it. Rejects with the daemon's error, or when it fails.
+   */
+  async createAccount(details: Record<string, string>, ms = 60000): Promise<string> {
+    const id = await this.call<string>('addAccount', details);
+    await this.registrationLeavesInitializing(id, ms);
+    return id;
+  }
+
+  /** The first registration state of `accountId` other than INITIALIZING (rejects on ERROR_GENERIC). */
+  registrationLeavesInitializing(accountId: string, ms = 60000): Promise<string> {
+    const leaves = (args: unknown[]) => args[0] === accountId && args[1] !== 'INITIALIZING';
+    const seen = this.signals.find((signal) => signal.name === 'registrationStateChanged' && leaves(signal.args));
+    const state = seen
+      ? Promise.resolve(seen.args[1] as string)
+      : new Promise<string>((resolve) => {
+          const listener = (name: string, args: unknown[]) => {
+            if (name !== 'registrationStateChanged' || !leaves(args)) return;
+            this.off('signal', listener);
+            resolve(args[1] as string);
+          };
+          this.on('signal', listener);
+        });
+    return withTimeout(state, ms, `account ${accountId} to be stored`).then((value) => {
+      if (value === 'ERROR_GENERIC') throw new Error(`the daemon could not create account ${accountId}`);
+      return value;
+    });
   }
 
   /** Sends a call with an explicit signature (to test wrong argument types). */

@@ -127,3 +127,11 @@ export async function startExport(side: Side, accountId: string, token: string):
   recorder.states.unshift(...early.filter(([id, op]) => id === accountId && op === opId).map(([, , s, d]) => [s, d] as StateRecord));
   return { opId, recorder };
 }
+
+/** The new device's user consents in state 3 (at or after index `from`), as Jami's client does: the password
+ *  with scheme "password", or "" and "" for an account without one. Resolves once the call returned. */
+export async function consent(side: Side, imported: { accountId: string; recorder: ImportRecorder }, password = '', from = 0): Promise<void> {
+  await imported.recorder.waitFor(3, 30000, from);
+  const taken = await side.client.call<boolean>('provideAccountAuthentication', imported.accountId, password, password ? 'password' : '');
+  if (!taken) throw new Error(`provideAccountAuthentication(${imported.accountId}) returned false`);
+}

@@ -91,7 +91,8 @@ export class LinkSignalLog {
       };
       this.waiters.push(waiter);
     });
-    return withTimeout(reached, ms, `${what}; seen ${JSON.stringify(this.states(key))}`).finally(() => {
+    // What was seen is read when the time-out fires, not when the wait began.
+    return withTimeout(reached, ms, () => `${what}; seen ${JSON.stringify(this.states(key))}`).finally(() => {
       if (waiter) this.waiters = this.waiters.filter((w) => w !== waiter);
     });
   }

@@ -30,7 +30,7 @@ function otherCode(code: string): string {
 /** An attacker's own exporter: it skips the local sanity check of what it sends, as a modified client would. */
 function attackerTransport(network: MemorySignalingNetwork, devicePublicKeyPem: string): TestTransport {
   const anything: AccountChainVerifier = () => ({
-    proof: { accountId: '0'.repeat(40), deviceId: '0'.repeat(40) },
+    proof: { accountId: '0'.repeat(40), deviceId: '0'.repeat(40), chainPem: '' },
     devicePublicKey: createPublicKey(devicePublicKeyPem),
   });
   return loopbackTransport(network, { verifyAccountChain: anything });
