@@ -27,6 +27,15 @@ export interface WanSide extends WanPlan {
 
 const IPV6_QUIET = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0'];
 const FORWARDING = ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'];
+/**
+ * Where br_netfilter is loaded, bridged frames would cross the IP hooks: a router's firewall and
+ * loss would then act on traffic between two devices of one LAN. Absent keys (no module) are fine.
+ */
+const BRIDGES_BYPASS_NFTABLES = [
+  'net.bridge.bridge-nf-call-iptables=0',
+  'net.bridge.bridge-nf-call-ip6tables=0',
+  'net.bridge.bridge-nf-call-arptables=0',
+];
 
 /** Beds not yet destroyed, for the exit hook. */
 const liveBeds = new Set<NetBed>();
@@ -47,10 +56,16 @@ async function ipBatch(namespace: string, lines: readonly string[]): Promise<voi
   await runHostCommand('ip', ['-n', namespace, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
-function addressLines(device: string, address: { ipv4?: string; ipv6?: string }, v4Length: number, v6Length: number): string[] {
+function addressLines(
+  device: string,
+  address: { ipv4?: string; ipv6?: string },
+  v4Length: number,
+  v6Length: number,
+  v6Flags = '',
+): string[] {
   return [
     ...(address.ipv4 ? [`address add ${address.ipv4}/${v4Length} dev ${device}`] : []),
-    ...(address.ipv6 ? [`address add ${address.ipv6}/${v6Length} dev ${device} nodad`] : []),
+    ...(address.ipv6 ? [`address add ${address.ipv6}/${v6Length} dev ${device} nodad${v6Flags}`] : []),
   ];
 }
 
@@ -163,6 +178,7 @@ export class NetBed {
     this.#namespaces.push(namespace);
     // Before any link exists, so addresses are usable at once (no duplicate detection to wait for).
     await execIn(namespace, 'sysctl', ['-qw', ...IPV6_QUIET, ...sysctls]);
+    await execIn(namespace, 'sysctl', ['-qwe', ...BRIDGES_BYPASS_NFTABLES]);
     await ipBatch(namespace, ['link set lo up']);
   }
 
@@ -187,7 +203,10 @@ export class NetBed {
       // A fixed address: a bridge otherwise takes its lowest port's, changing under cached neighbours.
       `link add ${bridge} address 02:00:00:00:00:01 type bridge`,
       `link set ${bridge} up`,
-      ...[wan.host, wan.dht, wan.turn, wan.dead].flatMap((a) => addressLines(bridge, a, 24, 64)),
+      // The DHT address goes first and alone stays preferred for IPv6: dhtnode binds the wildcard,
+      // so its replies carry the wan's default source, which must be the address devices asked.
+      ...addressLines(bridge, wan.dht, 24, 64),
+      ...[wan.host, wan.turn, wan.dead].flatMap((a) => addressLines(bridge, a, 24, 64, ' preferred_lft 0')),
     ]);
     await execIn(wan.namespace, 'nft', ['-f', '-'], { input: wanRuleset(wan.dead) });
   }
