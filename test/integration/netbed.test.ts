@@ -9,7 +9,7 @@ import { NetBed } from '../support/netbed/net-bed.js';
 import { ipIn, runHostCommand } from '../support/netbed/host-command.js';
 import { bedNamespaces, sweepStaleNamespaces } from '../support/netbed/namespaces.js';
 import { INTERFACES, MAX_INTERFACE_NAME, planBed } from '../support/netbed/plan.js';
-import { netBedSkipReason } from '../support/netbed/skip-reason.js';
+import { skipWithoutNetBed } from '../support/netbed/skip-reason.js';
 import { UdpAgent, type UdpMessage } from '../support/netbed/udp-agent.js';
 import { until } from '../support/wait.js';
 
@@ -75,11 +75,7 @@ describe('network test bed (namespaces, nftables NAT, coturn, dhtnode)', functio
   let secondPort: number;
 
   before(async function () {
-    const reason = await netBedSkipReason();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+    await skipWithoutNetBed(this);
     bed = await NetBed.create({
       networks: [
         { name: 'a', nat: 'masquerade', devices: ['a'] },
@@ -236,11 +232,7 @@ describe('network test bed, IPv6 only, and teardown', function () {
   let bed: NetBed;
 
   before(async function () {
-    const reason = await netBedSkipReason();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+    await skipWithoutNetBed(this);
     bed = await NetBed.create({ families: 'ipv6', dht: false, networks: [{ name: 'six', nat: 'masquerade', devices: ['s'] }] });
   });
 
@@ -281,11 +273,7 @@ describe('network test bed leftovers', function () {
   this.timeout(30000);
 
   before(async function () {
-    const reason = await netBedSkipReason();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+    await skipWithoutNetBed(this);
   });
 
   it('sweeps namespaces of a run whose process is dead, and leaves a live run alone', async () => {

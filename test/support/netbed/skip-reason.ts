@@ -63,3 +63,11 @@ export function netBedSkipReason(): Promise<string | undefined> {
   verdict ??= probe();
   return verdict;
 }
+
+/** For a mocha before() hook: skips the suite, saying why, where no bed can be built. */
+export async function skipWithoutNetBed(context: Mocha.Context): Promise<void> {
+  const reason = await netBedSkipReason();
+  if (reason === undefined) return;
+  console.log(`      skipped: ${reason}`);
+  context.skip();
+}
