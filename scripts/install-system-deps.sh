@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages jami-linkd needs to build, run and test, when they are missing.
 # OpenDHT (libopendht-dev) for the native binding, dhtnode as a third-party DHT peer in tests,
-# dbus (dbus-daemon) and libglib2.0-bin (gdbus) for the bus, python3-opendht for the benchmark.
+# dbus (dbus-daemon) and libglib2.0-bin (gdbus) for the bus, python3-opendht for the benchmark;
+# for the network test bed: iproute2 (ip, tc), nftables (NAT), coturn (turnserver, turnutils_*), procps (sysctl).
 set -euo pipefail
-packages=(libopendht-dev dhtnode dbus dbus-user-session libglib2.0-bin python3-opendht pkg-config g++ make systemd)
+packages=(libopendht-dev dhtnode dbus dbus-user-session libglib2.0-bin python3-opendht pkg-config g++ make systemd
+  iproute2 nftables coturn procps)
 if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
   echo "jami-linkd needs Node.js 20 or later (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
