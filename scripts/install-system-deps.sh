@@ -25,3 +25,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 $sudo apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian enables coturn's system service on install; the tests run their own turnserver inside network
+# namespaces, and a system one would listen on the machine's real interfaces: stop it where systemd runs.
+if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+  $sudo systemctl disable --now coturn >/dev/null 2>&1 || true
+fi
