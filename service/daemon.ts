@@ -10,6 +10,7 @@ import { ExportedObject } from './dbus/exported-object.js';
 import { CONFIGURATION_MANAGER_XML, INSTANCE_XML, loadInterfaceXml } from './dbus/interface-description.js';
 import { instance } from './dbus/instance.js';
 import { RegistrationStates } from './dbus/registration-states.js';
+import { SignalAudience } from './dbus/signal-audience.js';
 import { systemClock } from './contract/clock.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
@@ -108,6 +109,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
 
     // The session bus admits only its user; the system bus or a given address may admit anyone.
     const callerCheck = connection.kind === 'system' || connection.kind === 'address' ? callerCheckFor(connection.bus) : undefined;
+    const audience = callerCheck === undefined ? undefined : new SignalAudience(connection.bus, callerCheck);
+    if (audience !== undefined) {
+      await audience.start();
+      cleanups.push(() => audience.close());
+    }
     object = new ExportedObject(
       connection.bus,
       OBJECT_PATH,
@@ -122,10 +128,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       }),
       logger,
       callerCheck,
+      audience,
     );
     const exported = object;
     cleanups.push(() => exported.close());
-    const instanceObject = new ExportedObject(connection.bus, INSTANCE_PATH, instanceDescription, instance(logger), logger, callerCheck);
+    const instanceObject = new ExportedObject(connection.bus, INSTANCE_PATH, instanceDescription, instance(logger), logger, callerCheck, audience);
     cleanups.push(() => instanceObject.close());
     const accountSignals: Array<[string, (id?: unknown) => void]> = [
       ['changed', () => exported.emitSignal('accountsChanged')],

@@ -6,6 +6,7 @@ import dbus from 'dbus-next';
 import type { InterfaceDescription } from './interface-description.js';
 import { DBusErrorName, ServiceError } from './errors.js';
 import { runCall, sendAfterReply } from './reply-order.js';
+import type { SignalAudience } from './signal-audience.js';
 
 const { Message } = dbus;
 type MessageBus = dbus.MessageBus;
@@ -51,6 +52,8 @@ export class ExportedObject {
     private readonly methods: Record<string, MethodImplementation>,
     private readonly logger: ExportLogger,
     private readonly checkCaller?: CallerCheck,
+    /** Set on buses other users can reach: signals go unicast to the clients it admitted. */
+    private readonly audience?: SignalAudience,
   ) {
     for (const name of description.methods.keys()) {
       if (!methods[name]) throw new Error(`no implementation for ${description.name}.${name}`);
@@ -69,8 +72,19 @@ export class ExportedObject {
   emitSignal(name: string, ...body: unknown[]): void {
     const signal = this.description.signals.get(name);
     if (!signal) throw new Error(`unknown signal ${name}`);
-    const message = Message.newSignal(this.path, this.description.name, name, signal.signature, body);
-    sendAfterReply(() => this.bus.send(message));
+    const audience = this.audience;
+    if (audience === undefined) {
+      const message = Message.newSignal(this.path, this.description.name, name, signal.signature, body);
+      sendAfterReply(() => this.bus.send(message));
+      return;
+    }
+    sendAfterReply(() => {
+      for (const destination of audience.recipients()) {
+        const message = Message.newSignal(this.path, this.description.name, name, signal.signature, body);
+        message.destination = destination;
+        this.bus.send(message);
+      }
+    });
   }
 
   /** Introspection XML for this object, or for a parent path of the objects exported on this bus. */
@@ -89,6 +103,8 @@ export class ExportedObject {
 
   private handle(msg: DBusMessage): boolean {
     if (msg.type !== METHOD_CALL || !msg.path) return false;
+    // Any call (an introspection too) makes a client of our user one that hears our signals.
+    if (this.audience !== undefined && msg.path.startsWith('/cx/ring/Ring')) void this.audience.admit(msg.sender ?? undefined).catch(() => undefined);
     if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
       const xml = this.introspect(msg.path);
       if (xml === undefined) return false;
@@ -123,6 +139,8 @@ export class ExportedObject {
         if (this.checkCaller) {
           const refusal = await this.checkCaller(msg.sender ?? '');
           if (refusal) throw new ServiceError(DBusErrorName.AccessDenied, refusal);
+          // Admitted before the method runs, so it hears the signals its own call causes.
+          await this.audience?.admit(msg.sender ?? undefined);
         }
         return this.methods[name](msg.body ?? [], msg.sender ?? '');
       },

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startDaemonProcess, spawnDaemon, tempDir, type RunningDaemon } from '../support/daemon-process.js';
 import { stopChild } from '../support/private-bus.js';
+import { TestClient } from '../support/client.js';
+import { startLocalDht, type LocalDht } from '../support/local-dht.js';
 import { withTimeout } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -55,16 +57,48 @@ describe('access control', function () {
   describe('on a bus other users can reach', () => {
     let bus: { address: string; stop(): Promise<void> };
     let daemon: RunningDaemon;
+    let dht: LocalDht;
 
     before(async function () {
       if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) this.skip();
       bus = await startSharedBus();
-      daemon = await startDaemonProcess({ busAddress: bus.address });
+      dht = await startLocalDht();
+      daemon = await startDaemonProcess({ busAddress: bus.address, bootstrap: dht.bootstrap });
     });
 
     after(async () => {
       await daemon?.stop();
       await bus?.stop();
+      await dht?.stop();
+    });
+
+    it('sends the link signals (the token in state 1) to its own user\'s clients only, never to another user listening', async () => {
+      // Another local user listens to everything cx.ring.Ring emits, as it may on such a bus.
+      const monitor = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'gdbus', 'monitor', '--address', bus.address, '--dest', 'cx.ring.Ring'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let heard = '';
+      monitor.stdout!.on('data', (chunk: Buffer) => (heard += chunk.toString('utf8')));
+      const client = await TestClient.connect(bus.address);
+      try {
+        await withTimeout(new Promise<void>((resolve) => {
+          const look = () => (/is owned by/.test(heard) ? resolve() : setImmediate(look));
+          look();
+        }), 10000, 'the other user\'s monitor to start');
+        const accountId = await client.call<string>('addAccount', { 'Account.type': 'RING', 'Account.archiveURL': 'jami-auth' });
+        const [, , details] = await withTimeout(new Promise<unknown[]>((resolve) => {
+          const found = () => client.signals.find(({ name, args }) => name === 'deviceAuthStateChanged' && args[0] === accountId && args[1] === 1);
+          const look = () => { const f = found(); if (f) resolve(f.args); else setImmediate(look); };
+          look();
+        }), 20000, 'the token on our own client');
+        const token = (details as Record<string, string>).token;
+        assert.match(token, /^jami-auth:\/\//);
+        // A signal the monitor may hear arrives after ours: a broadcast of accountsChanged would; the token must not.
+        await client.call('removeAccount', accountId);
+        assert.ok(!heard.includes(token), `the other user heard the token:\n${heard}`);
+        assert.ok(!heard.includes('deviceAuthStateChanged'), 'the other user heard a link signal');
+      } finally {
+        client.close();
+        monitor.kill();
+      }
     });
 
     const call = (asUid?: number) => {
