@@ -416,6 +416,8 @@ export class AccountStore extends EventEmitter {
     });
     this.options.logger.info({ accountId: id, jamiId: record.jamiId }, 'account stored');
     this.emit('ready', id);
+    // Its devices are known from now on (this one, and the one it was linked from), as jamid announces them.
+    this.emit('devicesChanged', id);
     return record;
   }
 
