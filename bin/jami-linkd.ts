@@ -74,6 +74,7 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable (stun:host:port, turn:user:pass@host:port); none by default').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
   .addOption(new Option('--ice-bind <address>', 'local address WebRTC uses for its candidates (default: every interface)').env('JAMI_LINKD_ICE_BIND'))
   .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(defaults.keyBits).env('JAMI_LINKD_KEY_BITS'))
+  .addOption(new Option('--max-pending-imports <n>', 'accounts that may wait for another device at once; addAccount refuses more').argParser(integer(1, 1024)).default(defaults.maxPendingImports).env('JAMI_LINKD_MAX_PENDING_IMPORTS'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaults.logLevel).env('JAMI_LINKD_LOG_LEVEL'))
   .addOption(new Option('--log-pretty', 'human-readable logs instead of JSON (JAMI_LINKD_LOG_PRETTY=1)'))
   .addHelpText(
@@ -108,6 +109,7 @@ const config: DaemonConfig = {
   iceServers: opts.iceServer ?? [],
   iceBind: opts.iceBind,
   keyBits: opts.keyBits,
+  maxPendingImports: opts.maxPendingImports,
   logLevel: opts.logLevel,
   logPretty: opts.logPretty === true || (envFlag('JAMI_LINKD_LOG_PRETTY') ?? defaults.logPretty),
 };

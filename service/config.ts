@@ -34,6 +34,8 @@ export interface DaemonConfig {
   iceBind?: string;
   /** RSA key size of new keys (Jami uses 4096). */
   keyBits: number;
+  /** Accounts that may wait for another device at once (each holds a device key being made). */
+  maxPendingImports: number;
 }
 
 export const DEFAULT_BUS_NAME = 'cx.ring.Ring';
@@ -65,5 +67,6 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     signalingTimeoutMs: 30 * 1000,
     iceServers: [],
     keyBits: 4096,
+    maxPendingImports: 16,
   };
 }

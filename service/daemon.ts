@@ -34,7 +34,7 @@ const DO_NOT_QUEUE = 4;
 export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
   const description = await loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME);
   const instanceDescription = await loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE);
-  const accounts = await AccountStore.open(config.dataDir, { keyBits: config.keyBits, logger });
+  const accounts = await AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger });
   const connection = await connectBus(config.bus);
   const cleanups: Array<() => Promise<void> | void> = [() => connection.close()];
   const undo = async () => {

@@ -33,6 +33,7 @@ import {
   unpackPlainArchive,
   type ArchiveContent,
 } from './archive.js';
+import { DeviceKeyQueue } from './device-key-queue.js';
 import { accountIdentityOf, deviceOfChain, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
 
 export interface AccountRecord {
@@ -77,6 +78,8 @@ export interface StoreLogger {
 export interface AccountStoreOptions {
   /** RSA key size for new CA, account and device keys (Jami uses 4096). */
   keyBits: number;
+  /** Accounts that may wait for their archive from another device at once (default 16). */
+  maxPendingLinks?: number;
   logger: StoreLogger;
   defaultDeviceName?: string;
 }
@@ -85,6 +88,15 @@ const ACCOUNT_ID = /^[0-9a-f]{16}$/;
 const FILES = { details: 'account.json', archive: 'archive.gz', deviceKey: 'device.key', deviceCert: 'device.crt' } as const;
 
 export class DataDirError extends Error {}
+
+/** addAccount for a link while maxPendingLinks accounts already wait for theirs. */
+export class TooManyPendingLinksError extends Error {
+  constructor(readonly limit: number) {
+    super(`${limit} accounts already wait for another device; finish or remove one first (jami-linkd --max-pending-imports)`);
+  }
+}
+
+const DEFAULT_MAX_PENDING_LINKS = 16;
 
 /** The destination of a backup could not be written (the caller's path), as opposed to our own failure. */
 export class DestinationError extends Error {
@@ -117,7 +129,8 @@ export async function openDataDir(dataDir: string): Promise<void> {
 export class AccountStore extends EventEmitter {
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly initializing = new Map<string, InitializingAccount>();
-  private readonly deviceKeys = new Map<string, Promise<PrivateKey>>();
+  private readonly deviceKeys = new Map<string, Promise<PrivateKey | undefined>>();
+  private readonly keyQueue: DeviceKeyQueue;
   /** Serializes disk work per account: a remove never races the write of the same account. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -126,6 +139,7 @@ export class AccountStore extends EventEmitter {
     private readonly options: AccountStoreOptions,
   ) {
     super();
+    this.keyQueue = new DeviceKeyQueue(options.keyBits);
   }
 
   static async open(dataDir: string, options: AccountStoreOptions): Promise<AccountStore> {
@@ -216,11 +230,16 @@ export class AccountStore extends EventEmitter {
     });
   }
 
-  /** Lists an account that will arrive from another device; nothing is written until its archive is stored. */
+  /** Lists an account that will arrive from another device; nothing is written until its archive is stored.
+   *  Throws TooManyPendingLinksError when maxPendingLinks accounts already wait. */
   beginLink(details: NewAccountDetails): string {
+    const limit = this.options.maxPendingLinks ?? DEFAULT_MAX_PENDING_LINKS;
+    const waiting = [...this.initializing.values()].filter((entry) => entry.stage === 'linking').length;
+    if (waiting >= limit) throw new TooManyPendingLinksError(limit);
     const entry = this.initialize(details, 'linking');
-    // The device key is made while the user carries the token to the old device, so the link needn't wait.
-    const key = PrivateKey.generate({ bits: this.options.keyBits });
+    // The device key is made while the user carries the token to the old device, so the link needn't wait;
+    // one at a time, and not at all for an account removed before its turn.
+    const key = this.keyQueue.make(() => this.initializing.get(entry.id)?.stage === 'linking');
     key.catch(() => undefined);
     this.deviceKeys.set(entry.id, key);
     return entry.id;
@@ -242,7 +261,7 @@ export class AccountStore extends EventEmitter {
     const content = await unpackPlainArchive(plainArchive);
     const found = accountIdentityOf(content).certificate.id;
     if (found !== expected.jamiId) return { stored: false, foundAccount: found };
-    const deviceKey = await this.deviceKeys.get(id);
+    const deviceKey = (await this.deviceKeys.get(id)) ?? undefined;
     const archive = await encodeReceivedArchive(plainArchive, content, password || undefined);
     const exporter = deviceOfChain(expected.exporterChainPem, found);
     const record = await this.writeAccount(id, content, {

@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DestinationError, type AccountStore } from '../accounts/account-store.js';
+import { DestinationError, TooManyPendingLinksError, type AccountStore } from '../accounts/account-store.js';
 import { ArchiveError, MAX_ARCHIVE_FILE_BYTES } from '../accounts/archive.js';
 import type { LinkOperations } from '../linking/link-operations.js';
 import { RING_ACCOUNT_TEMPLATE } from './account-template.js';
@@ -89,7 +89,13 @@ export function configurationManager({ accounts, links, registration, operationS
       checkDetails(map);
       const common = { alias: map['Account.alias'], displayName: map['Account.displayName'], deviceName: map['Account.deviceName'] };
       if (map['Account.archiveURL'] === 'jami-auth') {
-        const id = accounts.beginLink(common);
+        let id: string;
+        try {
+          id = accounts.beginLink(common);
+        } catch (error) {
+          if (error instanceof TooManyPendingLinksError) throw new ServiceError(DBusErrorName.LimitReached, error.message);
+          throw error;
+        }
         links.startImport(id);
         operationStarted(caller, { accountId: id });
         return id;

@@ -7,6 +7,8 @@ export const DBusErrorName = {
   AccessDenied: `${ERROR_PREFIX}.AccessDenied`,
   WrongPassword: `${ERROR_PREFIX}.WrongPassword`,
   InvalidArchive: `${ERROR_PREFIX}.InvalidArchive`,
+  /** A bound on concurrent work was reached (e.g. accounts waiting for another device). */
+  LimitReached: `${ERROR_PREFIX}.LimitReached`,
   Failed: `${ERROR_PREFIX}.Failed`,
 } as const;
 

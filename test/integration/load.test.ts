@@ -55,7 +55,7 @@ describe(`load: ${CONCURRENT} links at once, ${SEQUENTIAL} in sequence, nothing 
   const figures: PhaseFigures[] = [];
 
   async function start(name: string): Promise<Device> {
-    const side = await startSide(network.dht, { env: probeEnv() });
+    const side = await startSide(network.dht, { env: probeEnv(), extraArgs: ['--max-pending-imports', String(Math.max(16, CONCURRENT))] });
     return { name, side, log: new LinkSignalLog(side.client) };
   }
 
