@@ -19,10 +19,10 @@ describe('certificate chain: the exporter\'s account proof', function () {
     assert.equal(certificateId(new X509Certificate(alice.devicePem)), alice.deviceIdByOpenssl);
   });
 
-  it('accepts device -> account -> CA and device -> account, reporting the account and device ids', () => {
+  it('accepts device -> account -> CA and device -> account, reporting the account and device ids and the chain itself', () => {
     for (const pem of [alice.chainPem, alice.devicePem + alice.accountPem]) {
       const verified = verifyAccountChain(pem, new Date());
-      assert.deepEqual(verified.proof, { accountId: alice.accountIdByOpenssl, deviceId: alice.deviceIdByOpenssl });
+      assert.deepEqual(verified.proof, { accountId: alice.accountIdByOpenssl, deviceId: alice.deviceIdByOpenssl, chainPem: pem });
     }
   });
 
