@@ -3,8 +3,9 @@
 // are canceled after a grace period. Operations that need nobody (connecting, transferring, or a
 // token waiting for the old device) go on: scripts start them with busctl and exit.
 
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
 import type { LinkOperations } from '../linking/link-operations.js';
+import { watchDepartures, type Departures } from './client-departures.js';
 
 export interface OperationRef {
   accountId: string;
@@ -15,33 +16,21 @@ export interface OperationRef {
 export class AbandonedOperations {
   private readonly byClient = new Map<string, OperationRef[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly onMessage: (msg: dbus.Message) => void;
+  private readonly departures: Departures;
 
   constructor(
-    private readonly bus: dbus.MessageBus,
+    bus: dbus.MessageBus,
     private readonly links: LinkOperations,
     private readonly graceMs: number,
     private readonly logger: { info(obj: object, msg?: string): void },
   ) {
-    this.onMessage = (msg) => {
-      if (msg.type !== 4 || msg.interface !== 'org.freedesktop.DBus' || msg.member !== 'NameOwnerChanged') return;
-      const [name, , newOwner] = msg.body as [string, string, string];
-      if (newOwner === '' && this.byClient.has(name)) this.clientLeft(name);
-    };
-    bus.on('message', this.onMessage);
+    this.departures = watchDepartures(bus, (name) => {
+      if (this.byClient.has(name)) this.clientLeft(name);
+    });
   }
 
-  async start(): Promise<void> {
-    await this.bus.call(
-      new dbus.Message({
-        destination: 'org.freedesktop.DBus',
-        path: '/org/freedesktop/DBus',
-        interface: 'org.freedesktop.DBus',
-        member: 'AddMatch',
-        signature: 's',
-        body: ["type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged'"],
-      }),
-    );
+  start(): Promise<void> {
+    return this.departures.ready;
   }
 
   /** Remembers which client started an operation. */
@@ -55,7 +44,7 @@ export class AbandonedOperations {
   }
 
   stop(): void {
-    this.bus.off('message', this.onMessage);
+    this.departures.stop();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.byClient.clear();

@@ -4,7 +4,8 @@
 // Jami's clients call Instance.Register first) and is still connected. On the session bus, which admits
 // its user only, signals stay broadcasts, as Jami's clients expect.
 
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
+import { watchDepartures, type Departures } from './client-departures.js';
 import type { CallerCheck } from './exported-object.js';
 
 /** Bounds the set if clients come and go without the bus telling us (it always should). */
@@ -12,31 +13,17 @@ const MAX_ADMITTED = 4096;
 
 export class SignalAudience {
   private readonly admitted = new Set<string>();
-  private readonly onMessage: (message: dbus.Message) => void;
+  private readonly departures: Departures;
 
   constructor(
-    private readonly bus: dbus.MessageBus,
+    bus: dbus.MessageBus,
     private readonly check: CallerCheck,
   ) {
-    this.onMessage = (message) => {
-      if (message.type !== dbus.MessageType.SIGNAL || message.interface !== 'org.freedesktop.DBus' || message.member !== 'NameOwnerChanged') return;
-      const [name, , newOwner] = message.body as [string, string, string];
-      if (newOwner === '') this.admitted.delete(name);
-    };
-    bus.on('message', this.onMessage);
+    this.departures = watchDepartures(bus, (name) => this.admitted.delete(name));
   }
 
-  async start(): Promise<void> {
-    await this.bus.call(
-      new dbus.Message({
-        destination: 'org.freedesktop.DBus',
-        path: '/org/freedesktop/DBus',
-        interface: 'org.freedesktop.DBus',
-        member: 'AddMatch',
-        signature: 's',
-        body: ["type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged'"],
-      }),
-    );
+  start(): Promise<void> {
+    return this.departures.ready;
   }
 
   /** A client called us: it hears our signals from now on if the caller check lets it call. */
@@ -52,7 +39,7 @@ export class SignalAudience {
   }
 
   close(): void {
-    this.bus.off('message', this.onMessage);
+    this.departures.stop();
     this.admitted.clear();
   }
 }
