@@ -40,7 +40,7 @@ describe('links under hostile and heavy conditions', function () {
     const imported = await startImport(newDevice);
     const { peerId, code } = parseAuthToken(imported.token);
     const seen: Value[] = [];
-    const inbox = third.listen(inboxKey(peerId), (values, expired) => {
+    const inbox = third.listen(inboxKey(peerId, code), (values, expired) => {
       if (!expired) seen.push(...values);
     });
     const identity = third.listen(identityKey(peerId), (values, expired) => {
@@ -54,7 +54,7 @@ describe('links under hostile and heavy conditions', function () {
       Buffer.from(JSON.stringify({ type: 'offer', code, sdp: 'v=0', chain: 'x' })),
       randomBytes(60000),
     ];
-    for (const data of forged) await third.put(inboxKey(peerId), data);
+    for (const data of forged) await third.put(inboxKey(peerId, code), data);
     const fakeIdentity = Buffer.from(JSON.stringify({ ed25519: randomBytes(32).toString('base64'), x25519: randomBytes(32).toString('base64') }));
     forged.push(fakeIdentity);
     await third.put(identityKey(peerId), fakeIdentity);
@@ -65,7 +65,7 @@ describe('links under hostile and heavy conditions', function () {
     const { peer_address: peerAddress } = await exported.recorder.waitFor(3);
     // Replay everything the third node saw so far, including the real exporter's sealed offer.
     const offers = seen.filter((value) => value.data.length > 100 && value.data.length < 50000);
-    for (const value of offers) await third.put(inboxKey(peerId), value.data);
+    for (const value of offers) await third.put(inboxKey(peerId, code), value.data);
     assert.equal(await oldDevice.client.call('confirmAddDevice', account, exported.opId), true);
     await consent(newDevice, imported);
     assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
