@@ -8,8 +8,6 @@ const VERSION = 0x02;
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
 const HEADER_LENGTH = 1 + NONCE_LENGTH + TAG_LENGTH;
-/** The bytes an encrypted value adds to its plaintext. */
-export const IDENTITY_VALUE_OVERHEAD = HEADER_LENGTH;
 
 function keyFor(id: string): Buffer {
   if (!HEX40.test(id)) throw new Error('a temporary identity id is 40 lowercase hex digits');
