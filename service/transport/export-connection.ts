@@ -233,10 +233,11 @@ class Connection extends EventEmitter implements ExportConnection {
     this.putSigned(identity, 'ready', JSON.stringify(body), device).catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'ready not published'));
   }
 
-  /** Signed by the device key, sealed to the importer, put on its inbox. */
+  /** Signed by the device key, sealed to the importer, put on its inbox (named by the id and the token's code). */
   private putSigned(identity: PublishedIdentity, purpose: 'offer' | 'ready', bodyText: string, device: { readonly privateKey: KeyObject }): Promise<void> {
     const signature = signFor(purpose, Buffer.from(bodyText, 'utf8'), device.privateKey);
-    return this.settings.signaling.put(inboxKey(identity.id), seal(identity.sealingKey, 'offer', encodeSignedMessage({ bodyText, signature })));
+    const inbox = inboxKey(identity.id, this.runner.context.token.code);
+    return this.settings.signaling.put(inbox, seal(identity.sealingKey, 'offer', encodeSignedMessage({ bodyText, signature })));
   }
 
   private signalingFailed(err: unknown): void {

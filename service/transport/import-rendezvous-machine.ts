@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import type { AccountProof, LinkFailure } from '../contract/link-contract.js';
 import { makeStep, rowsOf, type MachineSpec } from '../contract/transition-table.js';
 import type { OpeningEffect, OpeningInput } from './open-channel.js';
-import type { OfferBody, ReadyBody, RefusalReason, SignedMessage } from './signaling/signaling-messages.js';
+import type { OfferBody, ReadyBody, SignedMessage } from './signaling/signaling-messages.js';
 import { offerDigest, replyBodyText } from './signaling/signaling-messages.js';
 import { verifyFor } from './signaling/signatures.js';
 import type { PeerLink } from './webrtc/peer-link.js';
@@ -36,12 +36,16 @@ export type ImportInput =
   | { type: 'close' }
   /** A fresh offer to us; judged only while waiting. */
   | { type: 'offer'; offer: ReceivedOffer }
-  | { type: 'offer_refused'; offer: ReceivedOffer; reason: Exclude<RefusalReason, 'in_use' | 'closed'> }
+  /** `check`: which check failed, for our log only; the exporter is told 'not_accepted' whatever it was. */
+  | { type: 'offer_refused'; offer: ReceivedOffer; check: FailedCheck }
   | { type: 'offer_good'; offer: AcceptedOffer; link: PeerLink }
   | { type: 'answer_gathered'; sdp: string; at: number }
   | { type: 'answer_unpublished'; why: string }
   | { type: 'ready'; body: ReadyBody; message: SignedMessage }
   | OpeningInput;
+
+/** The importer's checks of an offer, in order. */
+export type FailedCheck = 'code' | 'certificate' | 'signature' | 'sdp';
 
 export type ImportInputName = ImportInput['type'];
 
@@ -65,7 +69,7 @@ export type ImportGuard = 'lastAttempt' | 'readyForUs';
 export interface ImportContext {
   readonly importerId: string;
   readonly maxFailedAttempts: number;
-  /** Counted refusals (wrong code, bad certificate, bad offer). */
+  /** Counted refusals: offers that reached the code's inbox and failed a check. */
   readonly failedAttempts: number;
   readonly accepted: AcceptedOffer | undefined;
   /** Our answer's body text, as signed: `ready` quotes its digest. */

@@ -1,5 +1,6 @@
-// Import side: publish a fresh temporary identity, take the first exporter whose sealed offer carries the right
-// code and a valid account chain, answer it (signed, sealed), and hand over the data channel once it opens.
+// Import side: publish a fresh temporary identity (encrypted under its id), listen on the inbox named by the id
+// and the code, take the first exporter whose sealed offer carries the right code and a valid account chain,
+// answer it (signed, sealed), and hand over the data channel once it opens.
 // What happens when is the table in import-rendezvous-machine.ts; this file turns DHT values and WebRTC
 // events into its inputs and performs its effects.
 
@@ -79,7 +80,8 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
 
   async publish(): Promise<void> {
     await this.settings.signaling.put(identityKey(this.identity.id), this.identity.publishedValue);
-    const inbox = this.settings.signaling.listen(inboxKey(this.identity.id), (value) => this.onInboxValue(value));
+    // Only holders of the whole token can compute the inbox: strangers' offers never reach us, nor count.
+    const inbox = this.settings.signaling.listen(inboxKey(this.identity.id, this.token.code), (value) => this.onInboxValue(value));
     this.inbox = inbox;
     await inbox.ready;
     this.log.info('temporary identity published, waiting for an exporter');
@@ -145,8 +147,8 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
         return;
       case 'refuseOffer':
         if (input.type !== 'offer_refused') return;
-        this.log.warn({ session: input.offer.body.session, reason: input.reason, failedAttempts: context.failedAttempts }, 'refused an offer');
-        return this.refuse(input.offer, input.reason);
+        this.log.warn({ session: input.offer.body.session, failedCheck: input.check, failedAttempts: context.failedAttempts }, 'refused an offer');
+        return this.refuse(input.offer, 'not_accepted');
       case 'refuseInUse':
         if (input.type !== 'offer' && input.type !== 'offer_refused' && input.type !== 'offer_good') return;
         this.log.info({ session: sessionOf(input) }, 'refused an offer: the token is in use');
@@ -204,24 +206,27 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     }
   }
 
-  /** The offer's checks, in order: code, account chain, signature, an SDP with a fingerprint libdatachannel takes. */
+  /**
+   * The offer's checks, in order: code, account chain, signature, an SDP with a fingerprint libdatachannel takes.
+   * Which one failed stays in our log: the exporter is told 'not_accepted' for each (no oracle on the code).
+   */
   private judge(offer: ReceivedOffer): ImportInput {
     const log = this.log.child({ session: offer.body.session });
-    if (!timingSafeEqual(Buffer.from(offer.body.code, 'ascii'), Buffer.from(this.token.code, 'ascii'))) return { type: 'offer_refused', offer, reason: 'bad_code' };
+    if (!timingSafeEqual(Buffer.from(offer.body.code, 'ascii'), Buffer.from(this.token.code, 'ascii'))) return { type: 'offer_refused', offer, check: 'code' };
     let verified;
     try {
       verified = this.settings.verifyAccountChain(offer.body.chain, new Date(this.settings.clock.now()));
     } catch (err) {
       log.warn({ reason: describeError(err) }, 'offer with an invalid certificate chain');
-      return { type: 'offer_refused', offer, reason: 'bad_certificate' };
+      return { type: 'offer_refused', offer, check: 'certificate' };
     }
     if (!verifyFor('offer', Buffer.from(offer.bodyText, 'utf8'), offer.signature, verified.devicePublicKey)) {
       log.warn('offer not signed by its device certificate');
-      return { type: 'offer_refused', offer, reason: 'bad_certificate' };
+      return { type: 'offer_refused', offer, check: 'signature' };
     }
     const fingerprint = dtlsFingerprintOf(offer.body.sdp);
     const link = fingerprint === undefined ? undefined : this.linkFor(offer);
-    if (fingerprint === undefined || link === undefined) return { type: 'offer_refused', offer, reason: 'bad_offer' };
+    if (fingerprint === undefined || link === undefined) return { type: 'offer_refused', offer, check: 'sdp' };
     const accepted = { received: offer, proof: verified.proof, devicePublicKey: verified.devicePublicKey, fingerprint, candidates: candidatesOf(offer.body.sdp) };
     return { type: 'offer_good', offer: accepted, link };
   }

@@ -1,8 +1,9 @@
-// Where each signaling value lives on the DHT: 40-hex keys derived from the importer's temporary id.
-// Derived (not the id itself) so the id, and the code bound to it, never appear as a DHT key.
+// Where each signaling value lives on the DHT: 40-hex keys derived from the importer's temporary id (and, for
+// the inbox, the token's code). Derived, so the id and the code never appear as a DHT key; the inbox needs the
+// code, so a node without it cannot reach the importer at all.
 
 import { createHash } from 'node:crypto';
-import { HEX40 } from '../../contract/patterns.js';
+import { CODE6, HEX40 } from '../../contract/patterns.js';
 import { SESSION_ID } from './signaling-messages.js';
 
 function derive(label: string, ...parts: string[]): string {
@@ -19,10 +20,11 @@ export function identityKey(importerId: string): string {
   return derive('identity', importerId);
 }
 
-/** Where exporters put their sealed offers. */
-export function inboxKey(importerId: string): string {
+/** Where exporters holding the whole token put their sealed offers and `ready`: both the id and the code name it. */
+export function inboxKey(importerId: string, code: string): string {
   checkId(importerId);
-  return derive('inbox', importerId);
+  if (!CODE6.test(code)) throw new Error('a code is 6 decimal digits');
+  return derive('inbox', importerId, code);
 }
 
 /** Where the importer puts its sealed reply to one offer; the session id is known only to both ends. */

@@ -44,8 +44,12 @@ export interface ReadyBody {
   readonly ts: number;
 }
 
-export type RefusalReason = 'bad_code' | 'bad_certificate' | 'bad_offer' | 'in_use' | 'closed';
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['bad_code', 'bad_certificate', 'bad_offer', 'in_use', 'closed'];
+/**
+ * Why the importer refused an offer. One neutral 'not_accepted' for every check that failed (code, chain,
+ * signature, SDP), so a refusal tells a sender nothing about which part of its offer was right.
+ */
+export type RefusalReason = 'not_accepted' | 'in_use' | 'closed';
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['not_accepted', 'in_use', 'closed'];
 
 interface ReplyCommon {
   readonly v: 1;

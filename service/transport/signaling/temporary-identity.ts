@@ -1,7 +1,9 @@
 // The import side's throwaway identity: an Ed25519 signing key and an X25519 sealing key, named on the DHT
-// by id = SHA-1(public record). The record is published signed; exporters check it hashes to the token's id.
+// by id = SHA-1(public record). The record is published signed and encrypted under the id (identity-value-cipher.ts);
+// exporters, who know the id from the token, decrypt it and check it hashes to that id.
 
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { decryptIdentityValue, encryptIdentityValue } from './identity-value-cipher.js';
 import { exportRawPublicKey, importRawPublicKey } from './raw-keys.js';
 import { signFor, verifyFor } from './signatures.js';
 
@@ -38,7 +40,7 @@ export class TemporaryIdentity implements PublishedIdentity {
   readonly id: string;
   readonly signingKey: KeyObject;
   readonly sealingKey: KeyObject;
-  /** The signed record as published under identityKey(id). */
+  /** The signed record, encrypted under the id, as published under identityKey(id). */
   readonly publishedValue: Buffer;
 
   private constructor(
@@ -51,7 +53,7 @@ export class TemporaryIdentity implements PublishedIdentity {
     this.sealingKey = sealingPublic;
     const record = Buffer.concat([RECORD_MAGIC, exportRawPublicKey(signingPublic), exportRawPublicKey(sealingPublic)]);
     this.id = createHash('sha1').update(record).digest('hex');
-    this.publishedValue = Buffer.concat([record, signFor('identity', record, signingPrivate)]);
+    this.publishedValue = encryptIdentityValue(this.id, Buffer.concat([record, signFor('identity', record, signingPrivate)]));
   }
 
   static generate(): TemporaryIdentity {
@@ -64,17 +66,18 @@ export class TemporaryIdentity implements PublishedIdentity {
     return signFor(purpose, data, this.signingPrivate);
   }
 
-  /** A signed "no more offers" marker, published under identityKey(id). */
+  /** A signed "no more offers" marker, encrypted under the id, published under identityKey(id). */
   tombstone(reason: TombstoneReason, claimedSession?: string): Buffer {
     const claimant = claimedSession === undefined ? Buffer.alloc(CLAIMANT_LENGTH) : Buffer.from(claimantTag(claimedSession), 'hex');
     const body = Buffer.concat([TOMBSTONE_MAGIC, Buffer.from(this.id, 'hex'), Buffer.from([REASON_CODES[reason]]), claimant]);
-    return Buffer.concat([body, signFor('tombstone', body, this.signingPrivate)]);
+    return encryptIdentityValue(this.id, Buffer.concat([body, signFor('tombstone', body, this.signingPrivate)]));
   }
 }
 
-/** The identity in a DHT value, when it is a well-signed record whose SHA-1 is expectedId; else undefined. */
-export function parseIdentityValue(value: Buffer, expectedId: string): PublishedIdentity | undefined {
-  if (value.length !== RECORD_LENGTH + SIGNATURE_LENGTH) return undefined;
+/** The identity in a DHT value, when it decrypts under expectedId to a well-signed record whose SHA-1 is expectedId. */
+export function parseIdentityValue(encrypted: Buffer, expectedId: string): PublishedIdentity | undefined {
+  const value = decryptIdentityValue(expectedId, encrypted);
+  if (value === undefined || value.length !== RECORD_LENGTH + SIGNATURE_LENGTH) return undefined;
   const record = value.subarray(0, RECORD_LENGTH);
   if (!record.subarray(0, RECORD_MAGIC.length).equals(RECORD_MAGIC)) return undefined;
   if (createHash('sha1').update(record).digest('hex') !== expectedId) return undefined;
@@ -88,9 +91,10 @@ export function parseIdentityValue(value: Buffer, expectedId: string): Published
   }
 }
 
-/** The tombstone in a DHT value, when it is one signed by that identity; else undefined. */
-export function parseTombstone(value: Buffer, identity: PublishedIdentity): Tombstone | undefined {
-  if (value.length !== TOMBSTONE_BODY_LENGTH + SIGNATURE_LENGTH) return undefined;
+/** The tombstone in a DHT value, when it decrypts under the identity's id and is signed by it; else undefined. */
+export function parseTombstone(encrypted: Buffer, identity: PublishedIdentity): Tombstone | undefined {
+  const value = decryptIdentityValue(identity.id, encrypted);
+  if (value === undefined || value.length !== TOMBSTONE_BODY_LENGTH + SIGNATURE_LENGTH) return undefined;
   const body = value.subarray(0, TOMBSTONE_BODY_LENGTH);
   if (!body.subarray(0, TOMBSTONE_MAGIC.length).equals(TOMBSTONE_MAGIC)) return undefined;
   if (body.subarray(TOMBSTONE_MAGIC.length, TOMBSTONE_MAGIC.length + 20).toString('hex') !== identity.id) return undefined;

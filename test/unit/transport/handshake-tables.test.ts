@@ -25,7 +25,7 @@ const accepted = { received: offer, proof: { accountId: 'c'.repeat(40), deviceId
 const IMPORT_INPUTS = [
   { type: 'close' },
   { type: 'offer', offer },
-  { type: 'offer_refused', offer, reason: 'bad_code' },
+  { type: 'offer_refused', offer, check: 'code' },
   { type: 'offer_good', offer: accepted, link: { close: () => undefined } },
   { type: 'answer_gathered', sdp: 'v=0', at: 1 },
   { type: 'answer_unpublished', why: 'test' },
@@ -50,7 +50,7 @@ const EXPORT_INPUTS = [
   { type: 'signaling_failed', why: 'test' },
   { type: 'answer', answer: { bodyText: '{}', sdp: 'v=0', fingerprint: { algorithm: 'sha-256', value: 'AB' } } },
   { type: 'answer_bad', why: 'test' },
-  { type: 'refused', reason: 'bad_code' },
+  { type: 'refused', reason: 'not_accepted' },
   { type: 'refused', reason: 'closed' },
   { type: 'answer_applied' },
   { type: 'answer_unusable', why: 'test' },
@@ -194,7 +194,7 @@ describe('what the transport tables decide', () => {
 
   it('the export side ends with network when the importer refused as closed, with authentication for any other refusal', () => {
     const context = exportMachine({ peerId: 'a'.repeat(40), code: '012345' }).context;
-    for (const [reason, error] of [['closed', 'network'], ['bad_code', 'authentication'], ['in_use', 'authentication']] as const) {
+    for (const [reason, error] of [['closed', 'network'], ['not_accepted', 'authentication'], ['in_use', 'authentication']] as const) {
       assert.equal(stepExport('signaling', context, { type: 'refused', reason }).error, error, reason);
     }
   });
