@@ -38,14 +38,27 @@ export type LinkMessage = { readonly t: string } & Readonly<Record<string, unkno
 /** Largest encoded LinkMessage either side sends or accepts (bytes of JSON). */
 export const MAX_LINK_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * Largest account archive either side sends or accepts (bytes as stored: encrypted or gzip). Kept equal to
+ * accounts/archive.ts's MAX_ARCHIVE_FILE_BYTES (64 MiB of JSON + 1 MiB); a unit test holds them in step.
+ */
+export const MAX_ARCHIVE_BYTES = 65 * 1024 * 1024;
+
 /** An open, authenticated data channel to the peer. Events: 'message' (unknown: a JSON object of at most
- *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked),
- *  'closed' (LinkFailure: why, when not closed by us). */
+ *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked, of the
+ *  size expectArchive armed), 'closed' (LinkFailure: why, when not closed by us). */
 export interface PeerChannel extends EventEmitter {
   /** "ip:port" of the remote side on the selected ICE candidate pair. */
   readonly peerAddress: string;
   /** Throws TypeError for a message that is not a JSON object with a string `t`, or is too large. */
   send(message: LinkMessage): void;
+  /**
+   * Arms the receiver for one archive of exactly `size` bytes, when the linking layer expects one (the
+   * importer, once `transfer{size}` came). Unarmed, or for another size, an archive the peer announces is a
+   * protocol error ('closed' 'network'); nothing is allocated for an announcement. Throws TypeError for a
+   * size that is not a non-negative safe integer; ignored once the channel is closing.
+   */
+  expectArchive(size: number): void;
   /** Chunked, flow-controlled, checked end to end (hash); resolves once the peer acknowledged it whole. */
   sendArchive(data: Buffer): Promise<void>;
   /** Graceful close: flushes what was sent first (libdatachannel drops buffered data on early close). */

@@ -65,6 +65,7 @@ export type ImportOutput =
   | 'signalBadPassword' // state 3 {peer_id, auth_scheme:'password', auth_error:'invalid_credentials'}
   | 'signalInProgress' // state 4 {}
   | 'sendPassword'
+  | 'expectArchive' // arm the channel for exactly the announced size: any other archive ends the link
   | 'store' // storeLinkedAccount(archive, password, the proved account)
   | 'sendStored' // stored{device}
   | 'closeChannel' // graceful close, then acknowledged/ackFailed
@@ -96,7 +97,7 @@ export const IMPORT_TRANSITIONS = [
   row('AwaitingConsent', 'consentGiven', 'CheckingCredentials', ['recordPassword', 'signalInProgress', 'sendPassword'],
     { seed: ['Import_Authenticating --> Import_InProgress: Auth success'] }),
   row('CheckingCredentials', 'badPassword', 'AwaitingConsent', ['signalBadPassword'], { label: 'jamid: back to 3 with auth_error' }),
-  row('CheckingCredentials', 'transfer', 'Receiving', ['recordExpectedSize', 'signalInProgress'], { label: 'jamid: state 4 again' }),
+  row('CheckingCredentials', 'transfer', 'Receiving', ['recordExpectedSize', 'expectArchive', 'signalInProgress'], { label: 'jamid: state 4 again' }),
   row('Receiving', 'archive', 'Storing', ['store'], { when: 'archiveAsAnnounced' }),
   row('Receiving', 'archive', 'Done', ABORT,
     { unless: 'archiveAsAnnounced', error: 'unknown', label: 'another size than announced: a protocol violation' }),

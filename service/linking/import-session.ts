@@ -78,6 +78,9 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
       case 'sendPassword':
         if (context.password === undefined) throw new Error('sendPassword without a password');
         return this.send({ t: 'password', password: context.password });
+      case 'expectArchive':
+        if (context.expectedSize === undefined || this.channel === undefined) throw new Error('expectArchive without a size or a channel');
+        return this.channel.expectArchive(context.expectedSize);
       case 'store':
         if (input.type !== 'archive') throw new Error('store without an archive');
         return this.store(input.archive, context);

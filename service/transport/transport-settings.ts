@@ -1,7 +1,7 @@
 // The transport's options, validated once at the edge and completed with defaults.
 
 import { systemClock, type Clock } from '../contract/clock.js';
-import type { SignalingBus } from '../contract/link-contract.js';
+import { MAX_ARCHIVE_BYTES, type SignalingBus } from '../contract/link-contract.js';
 import { silentLogger, type Logger } from '../contract/logger.js';
 import type { FramedChannelOptions } from './channel/framed-channel.js';
 import { verifyAccountChain, type AccountChainVerifier } from './signaling/certificate-chain.js';
@@ -33,7 +33,7 @@ export interface LinkTransportOptions {
   readonly idleTimeoutMs?: number;
   /** Import side: refused offers (wrong code, bad certificate) before it gives up (default 3). */
   readonly maxFailedAttempts?: number;
-  /** Largest archive accepted (default 256 MiB). */
+  /** Largest archive accepted (default MAX_ARCHIVE_BYTES, 65 MiB: an account archive can be no larger). */
   readonly maxArchiveBytes?: number;
 }
 
@@ -87,7 +87,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       heartbeatMs: positive('heartbeatMs', options.heartbeatMs, 5_000, true),
       idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 20_000, true),
       closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 5_000),
-      maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, 256 * 1024 * 1024, true),
+      maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, MAX_ARCHIVE_BYTES, true),
     },
     signalingTimeoutMs: positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 20_000),

@@ -13,6 +13,7 @@ export type ChannelInput =
   // calls from our user
   | { type: 'send_message'; text: string }
   | { type: 'send_archive'; data: Buffer; done: Deferred<void> }
+  | { type: 'expect_archive'; size: number }
   | { type: 'close' }
   | { type: 'destroy' }
   // what the peer sent, classified (any text or binary message is `heard` first)
@@ -47,6 +48,7 @@ export type ChannelEffect =
   | 'startArchive'
   | 'pump'
   | 'restartIdleTimer'
+  | 'armReceiver'
   | 'emitMessage'
   | 'takeHeader'
   | 'takeChunk'
@@ -88,6 +90,9 @@ export const CHANNEL_ROWS = [
   row('open', 'buffer_low', 'open', ['pump']),
   ignore(['closing', 'lingering'], 'buffer_low', 'nothing is pumped once closing: the archive was rejected'),
   row('open', 'heartbeat_due', 'open', ['sendPing']),
+  // Only an armed receiver takes an archive header (takeHeader refuses any other): the linking layer arms it
+  // when it expects an archive, with the announced size, so a peer cannot make us hold an archive unasked.
+  row('open', 'expect_archive', 'open', ['armReceiver']),
   ignore(['closing', 'lingering'], 'heartbeat_due', 'the heartbeat stops when closing'),
 
   // The peer sends: open and closing read alike (everything before the peer's bye_ack must be read), only
@@ -144,7 +149,7 @@ export const CHANNEL_MACHINE: MachineSpec<ChannelState, ChannelInput, ChannelEff
   context: null,
   records: {},
   guards: {},
-  localCalls: ['send_message', 'send_archive', 'close', 'destroy'],
+  localCalls: ['send_message', 'send_archive', 'expect_archive', 'close', 'destroy'],
 };
 
 export const stepChannel = makeStep(CHANNEL_MACHINE);

@@ -43,7 +43,9 @@ export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 interface IncomingArchive {
   readonly size: number;
   readonly sha256: string;
-  readonly data: Buffer;
+  /** The chunks as they came, joined once complete: what we hold grows with what the peer sent, never with
+   *  what it announced. */
+  readonly chunks: Buffer[];
   readonly hash: ReturnType<typeof createHash>;
   received: number;
 }
@@ -59,6 +61,8 @@ type Relay = { channel: FramedChannel | undefined };
 
 export class FramedChannel extends EventEmitter implements PeerChannel {
   private readonly runner: MachineRunner<ChannelState, ChannelInput, ChannelEffect, null, LinkFailure>;
+  /** The size of the one archive our user expects (expectArchive), until its header comes. */
+  private expected: number | undefined;
   private incoming: IncomingArchive | undefined;
   private outgoing: OutgoingArchive | undefined;
   private readonly closed = new Deferred<void>();
@@ -114,6 +118,12 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     return done.promise;
   }
 
+  expectArchive(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0) throw new TypeError('an archive size is a non-negative safe integer');
+    if (this.expected !== undefined || this.incoming !== undefined) throw new Error('an archive is already expected');
+    if (!this.runner.dispatch({ type: 'expect_archive', size })) this.logger.debug('archive not expected: channel not open');
+  }
+
   close(): Promise<void> {
     this.runner.dispatch({ type: 'close' });
     return this.closed.promise;
@@ -152,6 +162,9 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
         return this.pump();
       case 'restartIdleTimer':
         return this.restartIdleTimer();
+      case 'armReceiver':
+        if (input.type === 'expect_archive') this.expected = input.size;
+        return;
       case 'emitMessage':
         if (input.type === 'message') safeEmit(this, this.logger, 'message', input.message);
         return;
@@ -240,10 +253,14 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     }
   }
 
+  /** One header per expectArchive, of the size it named: nothing is allocated for the header itself. */
   private takeHeader(size: number, sha256: string): void {
     if (this.incoming !== undefined) return this.protocolError('archive header during an archive');
+    if (this.expected === undefined) return this.protocolError('archive not expected');
+    if (size !== this.expected) return this.protocolError('archive of another size than expected');
     if (size > this.options.maxArchiveBytes) return this.protocolError('archive too large');
-    this.incoming = { size, sha256, data: Buffer.allocUnsafe(size), hash: createHash('sha256'), received: 0 };
+    this.expected = undefined;
+    this.incoming = { size, sha256, chunks: [], hash: createHash('sha256'), received: 0 };
     if (size === 0) this.completeIncoming();
   }
 
@@ -251,7 +268,8 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     const incoming = this.incoming;
     if (incoming === undefined) return this.protocolError('binary data outside an archive');
     if (chunk.length > incoming.size - incoming.received) return this.protocolError('archive longer than announced');
-    chunk.copy(incoming.data, incoming.received);
+    // node-datachannel hands each message over as a Buffer of its own (a copy): keeping it is safe.
+    incoming.chunks.push(chunk);
     incoming.hash.update(chunk);
     incoming.received += chunk.length;
     if (incoming.received === incoming.size) this.completeIncoming();
@@ -265,7 +283,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       this.runner.dispatch({ type: 'archive_corrupt' });
       return;
     }
-    this.runner.dispatch({ type: 'archive_received', data: incoming.data, sha256: incoming.sha256 });
+    this.runner.dispatch({ type: 'archive_received', data: Buffer.concat(incoming.chunks, incoming.size), sha256: incoming.sha256 });
   }
 
   private settleArchive(sha256: string): void {
@@ -300,6 +318,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     this.closeTimer.clear();
     this.idleTimer.clear();
     this.heartbeatTimer.clear();
+    this.expected = undefined;
     this.incoming = undefined;
     this.rejectOutgoing('the channel closed before the archive was acknowledged');
     this.closed.resolve();

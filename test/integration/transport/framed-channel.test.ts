@@ -60,6 +60,7 @@ describe('framed channel: archives and frames', function () {
     const link = await establishLink();
     try {
       const archive = randomBytes(50 * 1024 * 1024);
+      link.importChannel.expectArchive(archive.length);
       const received = nextEvent<Buffer>(link.importChannel, 'archive', 60_000);
       const started = performance.now();
       await link.exportChannel.sendArchive(archive);
@@ -120,6 +121,7 @@ describe('framed channel: archives and frames', function () {
       const corrupted = Buffer.from(original);
       corrupted[200_000] ^= 0x01;
       const closed = nextEvent<LinkFailure>(pair.framed, 'closed');
+      pair.framed.expectArchive(original.length);
       pair.raw.sendMessage(JSON.stringify({ t: 'link.archive', size: original.length, sha256: createHash('sha256').update(original).digest('hex') }));
       for (let offset = 0; offset < corrupted.length; offset += 64 * 1024) pair.raw.sendMessageBinary(corrupted.subarray(offset, offset + 64 * 1024));
       assert.equal(await closed, 'network');
@@ -144,7 +146,8 @@ describe('framed channel: archives and frames', function () {
     }
   });
 
-  const violations: [string, (raw: DataChannel) => void][] = [
+  const header = (size: number) => JSON.stringify({ t: 'link.archive', size, sha256: '0'.repeat(64) });
+  const violations: [string, (raw: DataChannel, framed: FramedChannel) => void][] = [
     ['malformed JSON', (raw) => raw.sendMessage('{"t": "stored"')],
     ['a JSON value that is not an object with a string `t`', (raw) => raw.sendMessage(JSON.stringify({ type: 'stored' }))],
     ['an unknown transport frame', (raw) => raw.sendMessage(JSON.stringify({ t: 'link.launch_missiles' }))],
@@ -152,11 +155,20 @@ describe('framed channel: archives and frames', function () {
     ['a transport frame with a bad field', (raw) => raw.sendMessage(JSON.stringify({ t: 'link.archive', size: -1, sha256: '0'.repeat(64) }))],
     ['an oversized control frame', (raw) => raw.sendMessage(JSON.stringify({ t: 'password', password: 'x'.repeat(70_000) }))],
     ['binary data outside an archive', (raw) => raw.sendMessageBinary(Buffer.from([1, 2, 3]))],
-    ['an archive longer than announced', (raw) => {
-      raw.sendMessage(JSON.stringify({ t: 'link.archive', size: 4, sha256: '0'.repeat(64) }));
+    ['an archive longer than announced', (raw, framed) => {
+      framed.expectArchive(4);
+      raw.sendMessage(header(4));
       raw.sendMessageBinary(Buffer.alloc(5));
     }],
-    ['an archive larger than allowed', (raw) => raw.sendMessage(JSON.stringify({ t: 'link.archive', size: 9 * 1024 * 1024, sha256: '0'.repeat(64) }))],
+    ['an archive larger than allowed', (raw, framed) => {
+      framed.expectArchive(9 * 1024 * 1024);
+      raw.sendMessage(header(9 * 1024 * 1024));
+    }],
+    ['an archive header nobody expected', (raw) => raw.sendMessage(header(4))],
+    ['an archive one byte larger than expected', (raw, framed) => {
+      framed.expectArchive(1000);
+      raw.sendMessage(header(1001));
+    }],
   ];
   for (const [what, send] of violations) {
     it(`ends with closed/network, once, on ${what}, and tells the peer`, async () => {
@@ -164,7 +176,7 @@ describe('framed channel: archives and frames', function () {
       try {
         const events = recordEvents(pair.framed, ['message', 'archive', 'closed']);
         const closed = nextEvent<LinkFailure>(pair.framed, 'closed');
-        send(pair.raw);
+        send(pair.raw, pair.framed);
         assert.equal(await closed, 'network');
         await waitForReceived(pair, (message) => typeof message === 'string' && message.includes('"link.error"'));
         assert.deepEqual(events, [{ name: 'closed', value: 'network' }]);
@@ -173,6 +185,71 @@ describe('framed channel: archives and frames', function () {
       }
     });
   }
+
+  it('takes one archive per expectArchive: a second header is a protocol error', async () => {
+    const pair = await rawPair();
+    try {
+      const events = recordEvents(pair.framed, ['archive', 'closed']);
+      const closed = nextEvent<LinkFailure>(pair.framed, 'closed');
+      const archive = randomBytes(1000);
+      const announce = JSON.stringify({ t: 'link.archive', size: archive.length, sha256: createHash('sha256').update(archive).digest('hex') });
+      pair.framed.expectArchive(archive.length);
+      pair.raw.sendMessage(announce);
+      pair.raw.sendMessageBinary(archive);
+      pair.raw.sendMessage(announce);
+      assert.equal(await closed, 'network');
+      await waitForReceived(pair, (message) => typeof message === 'string' && message.includes('"link.error"'));
+      assert.deepEqual(events.map((event) => event.name), ['archive', 'closed']);
+    } finally {
+      pair.close();
+    }
+  });
+
+  // Issue 12, finding 6: a header alone made either peer allocate its announced size (up to 256 MiB), in any state.
+  describe('no memory for an archive announced but not expected, or not yet sent', function () {
+    const MiB = 1024 * 1024;
+    /** The bound the transport used to default to, so only arming (not the size bound) refuses 200 MiB. */
+    const generous: FramedChannelOptions = { ...channelOptions, maxArchiveBytes: 256 * MiB };
+    const held = () => process.memoryUsage().arrayBuffers;
+
+    it('refuses a 200 MiB header on a channel nobody armed, without allocating it', async () => {
+      const pair = await rawPair(generous);
+      try {
+        const closed = nextEvent<LinkFailure>(pair.framed, 'closed');
+        const before = held();
+        pair.raw.sendMessage(JSON.stringify({ t: 'link.archive', size: 200 * MiB, sha256: '0'.repeat(64) }));
+        assert.equal(await closed, 'network');
+        const grown = held() - before;
+        console.log(`      unarmed 200 MiB header: array buffers grew by ${(grown / MiB).toFixed(1)} MiB`);
+        assert.ok(grown < 20 * MiB, `array buffers grew by ${grown} bytes`);
+        await waitForReceived(pair, (message) => typeof message === 'string' && message.includes('archive not expected'));
+      } finally {
+        pair.close();
+      }
+    });
+
+    it('holds only what arrived of an armed 200 MiB archive, not what the header announced', async () => {
+      const pair = await rawPair(generous);
+      try {
+        const events = recordEvents(pair.framed, ['archive', 'closed']);
+        const before = held();
+        pair.framed.expectArchive(200 * MiB);
+        pair.raw.sendMessage(JSON.stringify({ t: 'link.archive', size: 200 * MiB, sha256: '0'.repeat(64) }));
+        const chunk = randomBytes(64 * 1024);
+        for (let i = 0; i < 16; i += 1) pair.raw.sendMessageBinary(chunk);
+        // A message after the chunks: once it is read, so are they (ordered channel).
+        const answered = nextEvent<LinkMessage>(pair.framed, 'message');
+        pair.raw.sendMessage(JSON.stringify({ t: 'stored' }));
+        await answered;
+        const grown = held() - before;
+        console.log(`      armed 200 MiB header + 1 MiB of data: array buffers grew by ${(grown / MiB).toFixed(1)} MiB`);
+        assert.ok(grown < 20 * MiB, `array buffers grew by ${grown} bytes`);
+        assert.deepEqual(events, []);
+      } finally {
+        pair.close();
+      }
+    });
+  });
 
   it('passes any well-formed JSON object through unchanged (the linking layer judges its vocabulary)', async () => {
     const pair = await rawPair();
@@ -201,6 +278,7 @@ describe('framed channel: archives and frames', function () {
       link.importChannel.on('message', (message: LinkMessage) => received.push(message));
       const archive = nextEvent<Buffer>(link.importChannel, 'archive');
       const payload = randomBytes(2 * 1024 * 1024);
+      link.importChannel.expectArchive(payload.length);
       const sending = link.exportChannel.sendArchive(payload);
       await sending;
       for (let i = 0; i < count; i += 1) link.exportChannel.send({ t: 'bad_password', attemptsLeft: i % 100 });

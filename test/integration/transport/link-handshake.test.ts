@@ -205,10 +205,12 @@ describe('regression: the new device reads its channel as soon as it opens, not 
     slow = true;
     const account = sharedAccount();
     const importChannel = nextEvent<PeerChannel>(importer, 'channel', 10000, 'failed');
+    const archive = randomBytes(8 * 1024 * 1024);
+    // The test plays the linking layer, which arms the receiver before the archive can come (here: at once).
+    importer.once('channel', (channel: PeerChannel) => channel.expectArchive(archive.length));
     const exporter = exportSide.transport.startExport(importer.token, { certificateChainPem: account.chainPem, devicePrivateKeyPem: account.devicePrivateKeyPem });
     try {
       const exportChannel = await nextEvent<PeerChannel>(exporter, 'channel', 10000, 'failed');
-      const archive = randomBytes(8 * 1024 * 1024);
       const sent = exportChannel.sendArchive(archive);
       const opened = performance.now();
       const channel = await importChannel;

@@ -151,6 +151,8 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
   readonly peerAddress: string;
   readonly sent = new Recorder<ControlMessage>();
   readonly archives: Buffer[] = [];
+  /** The sizes expectArchive armed the receiver with, in order. */
+  readonly expectedArchives: number[] = [];
   closeCalls = 0;
   /** When set, close() waits for it; sendArchive likewise. */
   closeGate: Deferred | undefined;
@@ -166,6 +168,10 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
   send(message: ControlMessage): void {
     if (this.sendThrows) throw new Error('channel is closed');
     this.sent.push(structuredClone(message));
+  }
+
+  expectArchive(size: number): void {
+    this.expectedArchives.push(size);
   }
 
   sendArchive(data: Buffer): Promise<void> {

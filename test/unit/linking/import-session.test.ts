@@ -321,6 +321,28 @@ describe('ImportSession', () => {
     });
   });
 
+  describe('arming the channel for the archive', () => {
+    it('arms it once, when `transfer` comes, with exactly the size it announced', async () => {
+      const h = new ImportHarness();
+      await h.driveTo('CheckingCredentials');
+      assert.deepEqual(h.channel.expectedArchives, [], 'nothing is expected before the exporter announced it');
+      h.channel.receive({ t: 'transfer', size: ARCHIVE.length });
+      assert.deepEqual(h.channel.expectedArchives, [ARCHIVE.length]);
+      h.channel.receiveArchive(ARCHIVE);
+      await h.states.done();
+      assert.deepEqual(h.channel.expectedArchives, [ARCHIVE.length]);
+    });
+
+    it('never arms it when the exporter announces nothing (a wrong password, an abort)', async () => {
+      const h = new ImportHarness();
+      await h.driveTo('CheckingCredentials', 'password');
+      h.channel.receive({ t: 'bad_password' });
+      h.channel.receive({ t: 'abort', error: 'auth_error' });
+      await h.states.done();
+      assert.deepEqual(h.channel.expectedArchives, []);
+    });
+  });
+
   describe('cancel (removeAccount)', () => {
     for (const [state, scheme] of IMPORT_LIVE_STATES) {
       it(`in ${state} (${scheme}): ends with DONE/canceled${CHANNEL_UP.includes(state) ? ', tells the exporter' : ''} and discards`, async () => {

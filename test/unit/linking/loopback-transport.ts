@@ -1,5 +1,6 @@
 // An in-process LinkTransport joining two LinkOperations (two "daemons"): the token finds the
-// rendezvous, messages cross in order on the next microtask, close() flushes then tells the peer.
+// rendezvous, messages cross in order on the next microtask, close() flushes then tells the peer, and an
+// archive the receiver did not arm for (expectArchive) ends the link on both ends, as the framed channel does.
 
 import { EventEmitter } from 'node:events';
 import type {
@@ -15,6 +16,8 @@ import type { ControlMessage } from '../../../service/linking/control-messages.j
 class LoopbackChannel extends EventEmitter implements PeerChannel {
   other!: LoopbackChannel;
   private closed = false;
+  /** The archive size our side armed for, until it came. */
+  private expected: number | undefined;
   readonly sent: ControlMessage[] = [];
 
   constructor(readonly peerAddress: string) {
@@ -28,10 +31,20 @@ class LoopbackChannel extends EventEmitter implements PeerChannel {
     queueMicrotask(() => this.other.deliver('message', copy));
   }
 
+  expectArchive(size: number): void {
+    this.expected = size;
+  }
+
   sendArchive(data: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('closed'));
     const copy = Buffer.from(data);
-    return new Promise((resolve) => queueMicrotask(() => (this.other.deliver('archive', copy), resolve())));
+    return new Promise((resolve, reject) =>
+      queueMicrotask(() => {
+        if (this.other.takeArchive(copy)) return resolve();
+        this.peerClosed();
+        reject(new Error('the peer refused the archive'));
+      }),
+    );
   }
 
   close(): Promise<void> {
@@ -43,6 +56,18 @@ class LoopbackChannel extends EventEmitter implements PeerChannel {
         resolve();
       }),
     );
+  }
+
+  /** False (and the link ends here) for an archive this end did not arm for. */
+  private takeArchive(archive: Buffer): boolean {
+    if (this.closed) return true;
+    if (this.expected !== archive.length) {
+      this.peerClosed();
+      return false;
+    }
+    this.expected = undefined;
+    this.emit('archive', archive);
+    return true;
   }
 
   private deliver(event: string, payload: unknown): void {

@@ -355,7 +355,7 @@ describe('the import machine', () => {
     ]);
     assert.equal(result.state, 'Receiving');
     assert.deepEqual(result.context, { token: TEST_TOKEN, proof: PROOF, scheme: 'password', password: 'secret', expectedSize: 1234 });
-    assert.deepEqual(result.effects, ['signalInProgress']);
+    assert.deepEqual(result.effects, ['expectArchive', 'signalInProgress']);
     assert.equal(importStep('AwaitingAuth', start, IMPORT_INPUTS.authNone).context.scheme, '');
     const stored = importStep('Storing', result.context, { type: 'storeSucceeded', deviceChain: 'CHAIN' });
     assert.equal(stored.context.deviceChain, 'CHAIN');
@@ -387,7 +387,7 @@ describe('the import machine', () => {
     const bad = importStep('CheckingCredentials', start, IMPORT_INPUTS.badPassword);
     assert.deepEqual([bad.state, bad.effects], ['AwaitingConsent', ['signalBadPassword']]);
     const transfer = importStep('CheckingCredentials', start, IMPORT_INPUTS.transfer);
-    assert.deepEqual([transfer.state, transfer.effects], ['Receiving', ['signalInProgress']]);
+    assert.deepEqual([transfer.state, transfer.effects], ['Receiving', ['expectArchive', 'signalInProgress']]);
   });
 
   it('stores an archive of the size `transfer` announced; another size is a protocol violation', () => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { MAX_ARCHIVE_FILE_BYTES } from '../../../service/accounts/archive.js';
+import { MAX_ARCHIVE_BYTES } from '../../../service/contract/link-contract.js';
+import { resolveTransportSettings } from '../../../service/transport/transport-settings.js';
 import { encodeLinkMessage, parseTextFrame } from '../../../service/transport/channel/channel-frames.js';
 import { IceServerConfigError, parseIceServers } from '../../../service/transport/webrtc/ice-servers.js';
 import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/webrtc/session-description.js';
@@ -18,6 +21,12 @@ describe('data channel frames', () => {
       `{"t":"link.archive","size":-1,"sha256":"${sha256}"}`, JSON.stringify({ t: 'password', password: 'x'.repeat(70_000) })]) {
       assert.equal(parseTextFrame(text), undefined, text.slice(0, 40));
     }
+  });
+
+  it('accepts by default an archive as large as an account archive can be, and no larger', () => {
+    assert.equal(MAX_ARCHIVE_BYTES, MAX_ARCHIVE_FILE_BYTES, 'the transport and the account store bound archives alike');
+    const signaling = { put: async () => {}, get: async () => [], listen: () => ({ cancel: () => {}, ready: Promise.resolve() }) };
+    assert.equal(resolveTransportSettings({ signaling }).channel.maxArchiveBytes, MAX_ARCHIVE_BYTES);
   });
 
   it('encodes a linking message, and throws TypeError for a non-object, a missing or non-string `t`, a `link.` type or an oversized one', () => {

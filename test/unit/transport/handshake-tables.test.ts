@@ -67,6 +67,7 @@ const CHANNEL_INPUTS = [
 ].map((type): object => ({ type })).concat([
   { type: 'send_message', text: '{}' },
   { type: 'send_archive', data: Buffer.alloc(1), done: undefined },
+  { type: 'expect_archive', size: 1 },
   { type: 'message', message: { t: 'stored' } },
   { type: 'archive_header', size: 1, sha256: '0'.repeat(64) },
   { type: 'chunk', data: Buffer.alloc(1) },
