@@ -32,4 +32,29 @@ describe('systemd integration files', () => {
     const { stderr } = await run('systemd-analyze', ['verify', file]);
     assert.equal(stderr.trim(), '', stderr);
   });
+
+  it('ships a system-bus policy that dbus-daemon loads, denying other users calls and receptions', async () => {
+    const policy = (await fs.readFile(new URL('systemd/cx.ring.Ring.conf', root), 'utf8')).replace('JAMI_LINKD_USER', 'root');
+    assert.match(policy, /<deny send_destination="cx\.ring\.Ring"\/>/);
+    assert.match(policy, /<deny receive_sender="cx\.ring\.Ring"\/>/);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'policy-'));
+    await fs.writeFile(path.join(dir, 'policy.conf'), policy);
+    await fs.writeFile(
+      path.join(dir, 'bus.conf'),
+      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>custom</type><listen>unix:path=${dir}/socket</listen><auth>EXTERNAL</auth><include>${dir}/policy.conf</include></busconfig>
+`,
+    );
+    // --print-address only once the whole configuration parsed; a malformed policy makes it exit at once.
+    const { spawn } = await import('node:child_process');
+    const daemon = spawn('dbus-daemon', [`--config-file=${dir}/bus.conf`, '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let errors = '';
+    daemon.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const started = await new Promise<boolean>((resolve) => {
+      daemon.stdout!.once('data', () => resolve(true));
+      daemon.once('exit', () => resolve(false));
+    });
+    daemon.kill();
+    assert.ok(started, `dbus-daemon refused the policy: ${errors}`);
+  });
 });
