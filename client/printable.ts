@@ -2,8 +2,7 @@
 // is made printable before jami-link shows it: no C0/C1 control characters, so no colour codes, cursor
 // moves or forged lines in the user's terminal, in plain or --json output alike.
 
-// C0 controls, DEL and C1 controls (C1 includes the 8-bit CSI that some terminals honour).
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+import { CONTROL_CHARACTERS } from '../service/contract/patterns.js';
 
 export function printable(text: string): string {
   return text.replace(CONTROL_CHARACTERS, '');

@@ -264,7 +264,7 @@ export class AccountStore extends EventEmitter {
     const deviceKey = (await this.deviceKeys.get(id)) ?? undefined;
     const archive = await encodeReceivedArchive(plainArchive, content, password || undefined);
     const exporter = deviceOfChain(expected.exporterChainPem, found);
-    const record = await this.writeAccount(id, content, {
+    const { deviceChainPem } = await this.writeAccount(id, content, {
       alias: entry.alias || archiveAlias(content),
       displayName: entry.displayName || archiveDisplayName(content),
       deviceName: entry.deviceName,
@@ -273,7 +273,7 @@ export class AccountStore extends EventEmitter {
       archive,
       otherDevices: exporter === undefined ? {} : { [exporter.deviceId]: exporter.name },
     });
-    return { stored: true, deviceChain: await fs.readFile(path.join(this.dirOf(record.id), FILES.deviceCert), 'utf8') };
+    return { stored: true, deviceChain: deviceChainPem };
   }
 
   /**
@@ -398,7 +398,7 @@ export class AccountStore extends EventEmitter {
       /** The account's other devices this one knows from the start (the device it was linked from). */
       otherDevices?: Record<string, string>;
     },
-  ): Promise<AccountRecord> {
+  ): Promise<{ record: AccountRecord; deviceChainPem: string }> {
     const device = await issueDevice(content, opts.deviceName, this.options.keyBits, opts.deviceKey);
     const record: AccountRecord = {
       id,
@@ -437,7 +437,7 @@ export class AccountStore extends EventEmitter {
     this.emit('ready', id);
     // Its devices are known from now on (this one, and the one it was linked from), as jamid announces them.
     this.emit('devicesChanged', id);
-    return record;
+    return { record, deviceChainPem: device.chainPem };
   }
 
   private async deleteStored(id: string): Promise<void> {

@@ -4,6 +4,7 @@
 import { promisify } from 'node:util';
 import { deflateSync, gunzip, gzipSync, inflate } from 'node:zlib';
 import { aesDecrypt, aesEncrypt } from 'opendht-node';
+import { CONTROL_CHARACTERS } from '../contract/patterns.js';
 import { checkJsonShape, JsonShapeError } from './json-shape.js';
 
 const gunzipBounded = promisify(gunzip);
@@ -107,15 +108,18 @@ export async function encodeReceivedArchive(received: Buffer, content: ArchiveCo
  * archives), without parsing the JSON. Throws ArchiveError('bad_password') for a wrong password.
  */
 export async function decryptArchive(bytes: Buffer, password: string): Promise<Buffer> {
-  let plain: Buffer;
+  const plain = await decrypt(bytes, password);
+  await decompress(plain);
+  return plain;
+}
+
+async function decrypt(bytes: Buffer, password: string): Promise<Buffer> {
   try {
-    plain = await aesDecrypt(bytes, password);
+    return await aesDecrypt(bytes, password);
   } catch (error) {
     if ((error as { code?: string }).code === 'EDECRYPT') throw new ArchiveError('bad_password', 'wrong password for this archive');
     throw new ArchiveError('corrupt', 'the archive could not be decrypted (truncated or not an archive)');
   }
-  await decompress(plain);
-  return plain;
 }
 
 /** Opens archive file bytes. Without a password the bytes must be gzip/zlib; with one they are decrypted first. */
@@ -128,8 +132,8 @@ export async function decodeArchive(bytes: Buffer, password?: string): Promise<A
     }
     return unpackPlainArchive(bytes);
   }
-  const plain = await decryptArchive(bytes, password);
-  return parseArchiveJson(await decompress(plain));
+  // Inflated once, here: decryptArchive's own check would inflate it a second time.
+  return parseArchiveJson(await decompress(await decrypt(bytes, password)));
 }
 
 /** Ciphertext and compressed data are never all printable text; a text file is not an archive. */
@@ -154,8 +158,6 @@ const fromBase64Pem = (value: unknown, key: string): string => {
   return text;
 };
 
-// C0 and C1 control characters (and DEL): never part of a name, and the stuff of terminal escape sequences.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** A name an archive carries (Account.alias, Account.displayName), as text fit to show: a peer or a file chose it. */
 function archiveName(content: ArchiveContent, key: string): string {

@@ -104,7 +104,7 @@ export class ExportedObject {
   private handle(msg: DBusMessage): boolean {
     if (msg.type !== METHOD_CALL || !msg.path) return false;
     // Any call (an introspection too) makes a client of our user one that hears our signals.
-    if (this.audience !== undefined && msg.path.startsWith('/cx/ring/Ring')) void this.audience.admit(msg.sender ?? undefined).catch(() => undefined);
+    if (this.audience !== undefined && msg.path === this.path) void this.audience.admit(msg.sender ?? undefined).catch(() => undefined);
     if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
       const xml = this.introspect(msg.path);
       if (xml === undefined) return false;

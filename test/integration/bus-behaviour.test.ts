@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
 import { startPrivateBus } from '../../service/dbus/bus-connection.js';
 import { TestClient } from '../support/client.js';
@@ -24,10 +25,15 @@ async function wireRecorder(address: string) {
     signature: 's', body: [`type='signal',interface='${INTERFACE_NAME}'`],
   }));
   const arrived: dbus.Message[] = [];
-  bus.on('message', (message: dbus.Message) => arrived.push(message));
+  const news = new EventEmitter();
+  bus.on('message', (message: dbus.Message) => {
+    arrived.push(message);
+    news.emit('message');
+  });
   let serial = 1000;
   return {
     arrived,
+    news,
     /** Sends a call without waiting for its reply; returns its serial. */
     send(member: string, signature: string, body: unknown[]): number {
       serial += 1;
@@ -42,15 +48,17 @@ async function wireRecorder(address: string) {
   };
 }
 
-async function arrivalOf(arrived: dbus.Message[], accept: (message: dbus.Message) => boolean, what: string): Promise<number> {
+/** The index of the first message `accept` takes, checked now and on each message that arrives. */
+async function arrivalOf(wire: { arrived: dbus.Message[]; news: EventEmitter }, accept: (message: dbus.Message) => boolean, what: string): Promise<number> {
+  let look = (): void => undefined;
   return withTimeout(new Promise<number>((resolve) => {
-    const look = () => {
-      const index = arrived.findIndex(accept);
+    look = () => {
+      const index = wire.arrived.findIndex(accept);
       if (index >= 0) resolve(index);
-      else setImmediate(look);
     };
+    wire.news.on('message', look);
     look();
-  }), 15000, what);
+  }), 15000, what).finally(() => wire.news.off('message', look));
 }
 
 describe('jami-linkd on the bus, as jamid behaves', () => {
@@ -74,16 +82,16 @@ describe('jami-linkd on the bus, as jamid behaves', () => {
     try {
       const accountId = await owner.createAccount({ 'Account.alias': 'Order' });
       const addSerial = wire.send('addDevice', 'ss', [accountId, A_TOKEN]);
-      const reply = await arrivalOf(wire.arrived, (m) => m.type === METHOD_RETURN && Number(m.replySerial) === addSerial, 'the addDevice reply');
+      const reply = await arrivalOf(wire, (m) => m.type === METHOD_RETURN && Number(m.replySerial) === addSerial, 'the addDevice reply');
       const opId = wire.arrived[reply]!.body[0] as number;
       assert.ok(opId > 0);
-      const connecting = await arrivalOf(wire.arrived, (m) => m.type === SIGNAL && m.member === 'addDeviceStateChanged' && m.body[1] === opId && m.body[2] === 2, 'state 2');
+      const connecting = await arrivalOf(wire, (m) => m.type === SIGNAL && m.member === 'addDeviceStateChanged' && m.body[1] === opId && m.body[2] === 2, 'state 2');
       assert.ok(reply < connecting, 'the reply came after the signal it caused');
 
       const cancelSerial = wire.send('cancelAddDevice', 'su', [accountId, opId]);
-      const cancelReply = await arrivalOf(wire.arrived, (m) => m.type === METHOD_RETURN && Number(m.replySerial) === cancelSerial, 'the cancelAddDevice reply');
+      const cancelReply = await arrivalOf(wire, (m) => m.type === METHOD_RETURN && Number(m.replySerial) === cancelSerial, 'the cancelAddDevice reply');
       assert.equal(wire.arrived[cancelReply]!.body[0], true);
-      const done = await arrivalOf(wire.arrived, (m) => m.type === SIGNAL && m.member === 'addDeviceStateChanged' && m.body[1] === opId && m.body[2] === 5, 'DONE');
+      const done = await arrivalOf(wire, (m) => m.type === SIGNAL && m.member === 'addDeviceStateChanged' && m.body[1] === opId && m.body[2] === 5, 'DONE');
       assert.ok(cancelReply < done, 'the reply came after the DONE it caused');
       assert.equal((wire.arrived[done]!.body[3] as Record<string, string>).error, 'canceled');
     } finally {
