@@ -5,11 +5,12 @@
 import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultConfig, DEFAULT_BOOTSTRAP, type DaemonConfig } from '../service/config.js';
+import { defaultConfig, DEFAULT_BOOTSTRAP, DEFAULT_ICE_SERVERS, type DaemonConfig } from '../service/config.js';
 import { startDaemon, NameTakenError } from '../service/daemon.js';
 import { createLogger } from '../service/log.js';
 import { DataDirError } from '../service/accounts/account-store.js';
 import { parseHostPort } from '../service/dht/dht-node.js';
+import { parseIceServers } from '../service/transport/webrtc/ice-servers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const STOP_DEADLINE_MS = 5000;
@@ -52,6 +53,21 @@ function bootstrapList(values: string[] | undefined): string[] {
   return values;
 }
 
+/** Jami's servers unless told; "none" alone for none; every URL checked now, so a typo stops the start. */
+function iceServerList(values: string[] | undefined): string[] {
+  if (!values || values.length === 0) return [...DEFAULT_ICE_SERVERS];
+  if (values.includes('none')) {
+    if (values.length > 1) throw new InvalidArgumentError('"none" cannot be combined with ICE server URLs');
+    return [];
+  }
+  try {
+    parseIceServers(values);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return values;
+}
+
 const program = new Command('jami-linkd')
   .description("Jami's \"link a new device\" as a D-Bus service (cx.ring.Ring.ConfigurationManager).")
   .version(pkg.version, '-V, --version')
@@ -71,7 +87,7 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(seconds(defaults.peerTimeoutMs)).env('JAMI_LINKD_PEER_TIMEOUT'))
   .addOption(new Option('--signaling-timeout <seconds>', 'how long the old device waits for the new one to answer through the DHT').argParser(integer(1, 3600)).default(seconds(defaults.signalingTimeoutMs)).env('JAMI_LINKD_SIGNALING_TIMEOUT'))
   .addOption(new Option('--abandon-timeout <seconds>', 'cancel a link waiting for its user this long after the client that started it left the bus').argParser(integer(1, 86400)).default(seconds(defaults.abandonTimeoutMs)).env('JAMI_LINKD_ABANDON_TIMEOUT'))
-  .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable (stun:host:port, turn:user:pass@host:port); none by default').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
+  .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable or comma-separated (stun:host:port, turn:user:pass@host:port[?transport=tcp], turns:...); "none" for none (default: Jami\'s, turn.jami.net)').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
   .addOption(new Option('--ice-bind <address>', 'local address WebRTC uses for its candidates (default: every interface)').env('JAMI_LINKD_ICE_BIND'))
   .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(defaults.keyBits).env('JAMI_LINKD_KEY_BITS'))
   .addOption(new Option('--max-pending-imports <n>', 'accounts that may wait for another device at once; addAccount refuses more').argParser(integer(1, 1024)).default(defaults.maxPendingImports).env('JAMI_LINKD_MAX_PENDING_IMPORTS'))
@@ -93,11 +109,20 @@ Examples:
 program.parse();
 const opts = program.opts();
 
+/** A list option checked after parsing (commander's parsers see one value at a time): a clear error, exit 2. */
+function checked<T>(option: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    return program.error(`error: option '${option}': ${(error as Error).message}`, { exitCode: 2 });
+  }
+}
+
 const config: DaemonConfig = {
   ...defaults,
   bus: opts.bus,
   busName: opts.busName,
-  bootstrap: bootstrapList(opts.bootstrap),
+  bootstrap: checked('--bootstrap', () => bootstrapList(opts.bootstrap)),
   dhtPort: opts.dhtPort,
   dhtBind: opts.dhtBind,
   peerDiscovery: opts.peerDiscovery === false ? false : envFlag('JAMI_LINKD_PEER_DISCOVERY') ?? defaults.peerDiscovery,
@@ -106,7 +131,7 @@ const config: DaemonConfig = {
   abandonTimeoutMs: opts.abandonTimeout * 1000,
   peerTimeoutMs: opts.peerTimeout * 1000,
   signalingTimeoutMs: opts.signalingTimeout * 1000,
-  iceServers: opts.iceServer ?? [],
+  iceServers: checked('--ice-server', () => iceServerList(opts.iceServer)),
   iceBind: opts.iceBind,
   keyBits: opts.keyBits,
   maxPendingImports: opts.maxPendingImports,

@@ -24,7 +24,7 @@ export interface DaemonConfig {
   tokenLifetimeMs: number;
   /** How long a link waiting for its user survives the departure of the client that started it, ms. */
   abandonTimeoutMs: number;
-  /** STUN/TURN URLs for WebRTC; none needed on a LAN or loopback. */
+  /** STUN/TURN URLs for WebRTC (default: Jami's, DEFAULT_ICE_SERVERS); empty for host candidates only. */
   iceServers: string[];
   /** Silence on the data channel that ends a link as lost, ms (heartbeats every quarter of it). */
   peerTimeoutMs: number;
@@ -44,6 +44,18 @@ export const INTERFACE_NAME = 'cx.ring.Ring.ConfigurationManager';
 export const INSTANCE_PATH = '/cx/ring/Ring/Instance';
 export const INSTANCE_INTERFACE = 'cx.ring.Ring.Instance';
 export const DEFAULT_BOOTSTRAP = 'bootstrap.jami.net:4222';
+/**
+ * Jami's own defaults (its account template: TURN server turn.jami.net, user, password and realm "ring").
+ * A TURN server answers STUN too, so one host gives both the public address of each device (behind an
+ * ordinary NAT) and a relay (behind symmetric NATs, where nothing else works); TCP for networks that
+ * block UDP. The server learns each device's public address and, through the relay, carries the
+ * DTLS-encrypted link (it cannot read it).
+ */
+export const DEFAULT_ICE_SERVERS: readonly string[] = [
+  'stun:turn.jami.net:3478',
+  'turn:ring:ring@turn.jami.net:3478',
+  'turn:ring:ring@turn.jami.net:3478?transport=tcp',
+];
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
@@ -65,7 +77,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     abandonTimeoutMs: 30 * 1000,
     peerTimeoutMs: 20 * 1000,
     signalingTimeoutMs: 30 * 1000,
-    iceServers: [],
+    iceServers: [...DEFAULT_ICE_SERVERS],
     keyBits: 4096,
     maxPendingImports: 16,
   };

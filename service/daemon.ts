@@ -15,6 +15,7 @@ import { systemClock } from './contract/clock.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
 import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
+import { redact } from './transport/webrtc/ice-servers.js';
 import { INSTANCE_INTERFACE, INSTANCE_PATH, INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
 import { AbandonedOperations } from './dbus/abandoned-operations.js';
@@ -153,7 +154,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       await Promise.race([connection.bus.releaseName(config.busName).catch(() => undefined), gone]);
     });
     instanceObject.emitSignal('started');
-    logger.info({ busName: config.busName, bus: connection.kind, dataDir: config.dataDir, dhtPort: dht.port }, 'jami-linkd ready');
+    logger.info({ busName: config.busName, bus: connection.kind, dataDir: config.dataDir, dhtPort: dht.port, iceServers: config.iceServers.map(redact) }, 'jami-linkd ready');
 
     let stopping: Promise<void> | undefined;
     return {

@@ -20,6 +20,13 @@ export interface DaemonOptions {
   bootstrap?: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** 'default': the daemon's own (internet) servers, for tests that start no link; default none. */
+  iceServers?: readonly string[] | 'default';
+}
+
+function iceServerArgs(options: DaemonOptions): string[] {
+  if (options.iceServers === 'default' || options.extraArgs?.includes('--ice-server')) return [];
+  return (options.iceServers ?? ['none']).flatMap((url) => ['--ice-server', url]);
 }
 
 export interface RunningDaemon {
@@ -50,6 +57,8 @@ export function spawnDaemon(options: DaemonOptions): RunningDaemon {
     '--ice-bind', '127.0.0.1',
     '--key-bits', '2048',
     '--log-level', 'debug',
+    // The default servers are on the internet: tests name their own (netbed) or none.
+    ...iceServerArgs(options),
     ...(options.busAddress ? ['--bus', options.busAddress] : []),
     ...(options.extraArgs ?? []),
   ];

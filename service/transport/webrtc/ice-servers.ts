@@ -27,8 +27,8 @@ function decode(part: string, url: string): string {
   }
 }
 
-/** For error messages: never repeat a password. */
-function redact(url: string): string {
+/** For logs and error messages: never repeat a password. */
+export function redact(url: string): string {
   return url.replace(/:[^:@]*@/, ':***@');
 }
 

@@ -1,0 +1,73 @@
+// The daemon's command line: its ICE servers (Jami's by default, "none", the user's own, a typo) and
+// list options checked after parsing, which must end in a one-line error and exit 2, not a stack trace.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startTestBus, type PrivateBus } from '../support/private-bus.js';
+import { DAEMON_BIN, startDaemonProcess } from '../support/daemon-process.js';
+
+const run = promisify(execFile);
+
+/** The `iceServers` field of the daemon's "jami-linkd ready" line. */
+function readyIceServers(logs: readonly string[]): unknown {
+  const ready = logs.map((line) => JSON.parse(line) as { msg?: string; iceServers?: unknown }).find((line) => line.msg === 'jami-linkd ready');
+  assert.ok(ready, 'no "jami-linkd ready" line');
+  return ready.iceServers;
+}
+
+describe('jami-linkd options', function () {
+  this.timeout(30000);
+  let bus: PrivateBus;
+
+  before(async () => {
+    bus = await startTestBus();
+  });
+
+  after(async () => {
+    await bus?.stop();
+  });
+
+  it("uses Jami's STUN and TURN servers by default (UDP and TCP), and logs them without their password", async () => {
+    // No link is started: nothing is sent to these servers.
+    const daemon = await startDaemonProcess({ busAddress: bus.address, iceServers: 'default' });
+    try {
+      assert.deepEqual(readyIceServers(daemon.logs), [
+        'stun:turn.jami.net:3478',
+        'turn:ring:***@turn.jami.net:3478',
+        'turn:ring:***@turn.jami.net:3478?transport=tcp',
+      ]);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('takes "none" for no servers, and the user\'s own servers instead of the defaults', async () => {
+    const none = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.none', iceServers: ['none'] });
+    const own = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.own', iceServers: ['stun:198.18.0.1:3478,turn:me:p%40ss@198.18.0.1:3478?transport=tcp'] });
+    try {
+      assert.deepEqual(readyIceServers(none.logs), []);
+      assert.deepEqual(readyIceServers(own.logs), ['stun:198.18.0.1:3478', 'turn:me:***@198.18.0.1:3478?transport=tcp']);
+    } finally {
+      await Promise.all([none.stop(), own.stop()]);
+    }
+  });
+
+  for (const [args, message] of [
+    [['--ice-server', 'stun:host:99999'], /^error: option '--ice-server': bad port in ICE server URL stun:host:99999$/m],
+    [['--ice-server', 'turn:host:3478'], /^error: option '--ice-server': a TURN server needs a username and a password/m],
+    [['--ice-server', 'none,stun:host'], /^error: option '--ice-server': "none" cannot be combined with ICE server URLs$/m],
+    [['--ice-server', 'turn:user:s3cret@host:1?transport=sctp'], /^error: option '--ice-server': unsupported ICE server URL turn:user:\*\*\*@host/m],
+    [['--bootstrap', 'nowhere'], /^error: option '--bootstrap': "nowhere" is not host:port$/m],
+  ] as const) {
+    it(`refuses ${args.join(' ')} with one line and exit code 2`, async () => {
+      const result = await run(process.execPath, [DAEMON_BIN, '--bus', bus.address, ...args]).then(
+        () => assert.fail('the daemon started'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /s3cret|\n\s+at /, 'a password or a stack trace on stderr');
+    });
+  }
+});
