@@ -20,6 +20,34 @@ export function asLinkFailure(value: unknown): LinkFailure {
   return typeof value === 'string' && (LINK_FAILURES as readonly string[]).includes(value) ? (value as LinkFailure) : 'network';
 }
 
+/** Where a link that failed with 'network' broke: the DHT exchange, ICE (no candidate pair worked), the DTLS
+ *  handshake, the SCTP association over it, or the data channel once it was open. */
+export type NetworkStage = 'signaling' | 'ice' | 'dtls' | 'sctp' | 'transfer';
+
+/** Why ICE found no path, as far as this side can tell from what it gathered. */
+export type IceProblem = 'no_relay_configured' | 'turn_auth_failed' | 'turn_unreachable' | 'stun_unreachable' | 'no_path';
+
+/** What the transport knows of a 'network' failure; the linking layer passes it on in state 5. */
+export interface NetworkDiagnosis {
+  readonly stage: NetworkStage;
+  /** Only when `stage` is 'ice'. */
+  readonly ice?: IceProblem;
+}
+
+/** An ICE candidate type (RFC 8445): the peer's own address, its address as a NAT shows it (learnt from a
+ *  STUN server, or from its checks), or a TURN relay's. */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+
+/** Where the peer is, as the selected candidate pair says. */
+export interface PeerLocation {
+  /** "ip:port" ("[ip6]:port") of the peer; through a relay, the address the peer itself announced (its
+   *  public one if it learnt it, else its local one), or '' when it announced none. */
+  readonly address: string;
+  readonly type: CandidateType | 'unknown';
+  /** Through a TURN relay: the relay's "ip:port" (what the packets come from; not the peer). */
+  readonly relay?: string;
+}
+
 /** What the transport needs from the DHT: raw values under 40-hex keys. Implemented over opendht-node. */
 export interface SignalingBus {
   put(key: string, data: Buffer): Promise<void>;
@@ -48,8 +76,9 @@ export const MAX_ARCHIVE_BYTES = 65 * 1024 * 1024;
  *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked, of the
  *  size expectArchive armed), 'closed' (LinkFailure: why, when not closed by us). */
 export interface PeerChannel extends EventEmitter {
-  /** "ip:port" of the remote side on the selected ICE candidate pair. */
+  /** "ip:port" of the remote side on the selected ICE candidate pair (`location.address`). */
   readonly peerAddress: string;
+  readonly location: PeerLocation;
   /** Throws TypeError for a message that is not a JSON object with a string `t`, or is too large. */
   send(message: LinkMessage): void;
   /**
@@ -85,7 +114,7 @@ export interface ExporterCredentials {
 
 /** Import side: a temporary identity published on the DHT, waiting for one exporter.
  *  Events: 'peer' (AccountProof: a verified exporter's offer arrived — seed state 2),
- *  'channel' (PeerChannel: data channel open), 'failed' (LinkFailure). */
+ *  'channel' (PeerChannel: data channel open), 'failed' (LinkFailure, NetworkDiagnosis | undefined). */
 export interface ImportRendezvous extends EventEmitter {
   readonly token: AuthToken;
   /** Tears everything down (DHT listeners, peer connection, temporary identity). Idempotent. */
@@ -93,7 +122,7 @@ export interface ImportRendezvous extends EventEmitter {
 }
 
 /** Export side: connecting to the importer named by a token.
- *  Events: 'channel' (PeerChannel), 'failed' (LinkFailure). */
+ *  Events: 'channel' (PeerChannel), 'failed' (LinkFailure, NetworkDiagnosis | undefined). */
 export interface ExportConnection extends EventEmitter {
   close(): void;
 }

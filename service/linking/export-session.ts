@@ -2,7 +2,7 @@
 // account port's outcomes into inputs (opened, wrong password, unavailable) and performs the effects.
 
 import { attempt, describeError } from '../contract/guards.js';
-import type { AuthToken, LinkTransport } from '../contract/link-contract.js';
+import type { AuthToken, LinkTransport, PeerLocation } from '../contract/link-contract.js';
 import {
   EXPORT_MACHINE,
   exportAwaitsUser,
@@ -13,7 +13,7 @@ import {
   type ExportStateName,
 } from './export-machine.js';
 import { LinkSession, type LinkSessionOptions } from './link-session.js';
-import { LinkState } from './link-state.js';
+import { LinkState, type LinkDetails } from './link-state.js';
 import type { ExportAccountPort } from './ports.js';
 
 export interface ExportSessionOptions extends LinkSessionOptions {
@@ -69,7 +69,7 @@ export class ExportSession extends LinkSession<ExportStateName, ExportInput, Exp
       case 'connect':
         return this.connect();
       case 'signalAuthenticating':
-        return this.report(LinkState.AUTHENTICATING, { peer_address: this.channel!.peerAddress });
+        return this.report(LinkState.AUTHENTICATING, peerAddressDetails(this.channel!.location));
       case 'sendAuthNone':
         return this.send({ t: 'auth', scheme: 'none' });
       case 'sendAuthPassword':
@@ -135,4 +135,17 @@ export class ExportSession extends LinkSession<ExportStateName, ExportInput, Exp
       this.dispatch({ type: 'sendFailed' });
     });
   }
+}
+
+/**
+ * What the old device's user checks before confirming: the new device's address and how it was reached. Through
+ * a TURN relay the pair's address is the relay's, so `peer_address` is what the new device announced of itself
+ * and `peer_relay` the relay (Jami's clients show `peer_address` and ignore the other keys).
+ */
+function peerAddressDetails(location: PeerLocation): LinkDetails {
+  return {
+    peer_address: location.address,
+    peer_address_type: location.type,
+    ...(location.relay !== undefined ? { peer_relay: location.relay } : {}),
+  };
 }

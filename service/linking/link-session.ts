@@ -3,7 +3,7 @@
 
 import { OneShotTimer, systemClock, type Clock } from '../contract/clock.js';
 import { guarded, attempt, describeError, safely } from '../contract/guards.js';
-import { asLinkFailure, type ExportConnection, type ImportRendezvous, type PeerChannel } from '../contract/link-contract.js';
+import { asLinkFailure, type ExportConnection, type ImportRendezvous, type NetworkDiagnosis, type PeerChannel } from '../contract/link-contract.js';
 import { silentLogger, type Logger } from '../contract/logger.js';
 import { MachineRunner } from '../contract/machine-runner.js';
 import type { Input, StepResult } from '../contract/transition-table.js';
@@ -57,6 +57,8 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
   private readonly beforeDone: Promise<unknown>[] = [];
   private started = false;
   private finished = false;
+  /** Where the transport says the connection broke; told in DONE next to a 'network' or 'timeout' error. */
+  private diagnosis: NetworkDiagnosis | undefined;
 
   protected constructor(
     private readonly machine: SessionMachine<S, I, E, C>,
@@ -132,7 +134,10 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     }
     this.link = link;
     link.on('channel', (channel: PeerChannel) => this.adoptChannel(channel));
-    link.on('failed', (error: unknown) => this.dispatch({ type: 'transportFailed', error: failureWordOf(asLinkFailure(error)) }));
+    link.on('failed', (error: unknown, diagnosis?: NetworkDiagnosis) => {
+      this.diagnosis ??= diagnosis;
+      this.dispatch({ type: 'transportFailed', error: failureWordOf(asLinkFailure(error)) });
+    });
     return true;
   }
 
@@ -182,7 +187,10 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     channel.on('archive', (archive: unknown) =>
       this.dispatch(Buffer.isBuffer(archive) ? { type: 'archive', archive } : { type: 'unexpectedMessage' }),
     );
-    channel.on('closed', (error: unknown) => this.dispatch({ type: 'transportFailed', error: failureWordOf(asLinkFailure(error)) }));
+    channel.on('closed', (error: unknown) => {
+      this.diagnosis ??= { stage: 'transfer' };
+      this.dispatch({ type: 'transportFailed', error: failureWordOf(asLinkFailure(error)) });
+    });
     this.dispatch({ type: 'channelOpen' });
   }
 
@@ -239,11 +247,17 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     if (error === '') this.log.info({ error }, `${this.side} ended`);
     else this.log.warn({ error }, `${this.side} ended`);
     const announce = (): void => {
-      this.report(LinkState.DONE, { error });
+      this.report(LinkState.DONE, { error, ...(error === 'network' || error === 'timeout' ? diagnosisDetails(this.diagnosis) : {}) });
       // A row may tear down after finish: the closings are complete once the current step is.
       queueMicrotask(() => void Promise.allSettled(this.closings).then(() => this.resolveSettled(error)));
     };
     if (this.beforeDone.length === 0) announce();
     else void Promise.allSettled(this.beforeDone).then(announce);
   }
+}
+
+/** State 5's extra keys for a network failure (Jami's clients read `error` and ignore keys they do not know). */
+function diagnosisDetails(diagnosis: NetworkDiagnosis | undefined): LinkDetails {
+  if (diagnosis === undefined) return {};
+  return { network_stage: diagnosis.stage, ...(diagnosis.ice !== undefined ? { ice: diagnosis.ice } : {}) };
 }

@@ -5,12 +5,14 @@ import type { AuthToken, ExportConnection, ExporterCredentials, ImportRendezvous
 import { openExportConnection } from './export-connection.js';
 import { openImportRendezvous } from './import-rendezvous.js';
 import { resolveTransportSettings, type LinkTransportOptions } from './transport-settings.js';
+import { routeLibdatachannelLog } from './webrtc/ice-log.js';
 
 export type { LinkTransportOptions } from './transport-settings.js';
 
 /** Validates the options (throws RangeError/TypeError/IceServerConfigError) and returns the transport. */
 export function createLinkTransport(options: LinkTransportOptions): LinkTransport {
   const settings = resolveTransportSettings(options);
+  routeLibdatachannelLog(settings.logger);
   return {
     startImport: (): Promise<ImportRendezvous> => openImportRendezvous(settings),
     startExport: (token: AuthToken, credentials: ExporterCredentials): ExportConnection => openExportConnection(settings, token, credentials),

@@ -10,7 +10,7 @@ import type { OpeningEffect, OpeningInput } from './open-channel.js';
 import type { IdentityVerdict } from './signaling/identity-watch.js';
 import type { RefusalReason } from './signaling/signaling-messages.js';
 import type { PublishedIdentity } from './signaling/temporary-identity.js';
-import type { DtlsFingerprint } from './webrtc/session-description.js';
+import type { DtlsFingerprint, RemoteCandidate } from './webrtc/session-description.js';
 
 export type ExportState = 'starting' | 'signaling' | 'connecting' | 'linked' | 'ended';
 
@@ -46,6 +46,12 @@ export type ExportInput =
   | { type: 'identity_listed' }
   | { type: 'offer_gathered'; session: OfferSession }
   | { type: 'replies_listening' }
+  /** The DHT took our offer: the importer's answer is awaited from now. */
+  | { type: 'offer_published' }
+  /** Our candidates gathered after the offer went (trickle). */
+  | { type: 'local_candidates'; candidates: RemoteCandidate[] }
+  /** The importer's candidates gathered after its answer, signed by it for this session. */
+  | { type: 'remote_candidates'; candidates: RemoteCandidate[] }
   | { type: 'signaling_failed'; why: string }
   | { type: 'answer'; answer: VerifiedAnswer }
   /** A genuine answer we cannot use (no DTLS fingerprint). */
@@ -70,7 +76,8 @@ export type ExportEffect =
   | 'putOffer'
   | 'applyAnswer'
   | 'sendReady'
-  | 'stopReplies'
+  | 'sendCandidates'
+  | 'addRemoteCandidates'
   | 'stopSignalingTimer'
   | 'stopListening';
 
@@ -80,14 +87,18 @@ export interface ExportContext {
   readonly identity: PublishedIdentity | undefined;
   readonly session: OfferSession | undefined;
   readonly answer: VerifiedAnswer | undefined;
+  /** The importer's trickled candidates, applied with the answer (and as they come after it). */
+  readonly remoteCandidates: readonly RemoteCandidate[];
 }
 
-export type ExportRecord = 'recordDevice' | 'recordIdentity' | 'recordSession' | 'recordAnswer';
+export type ExportRecord = 'recordDevice' | 'recordIdentity' | 'recordSession' | 'recordAnswer' | 'recordRemoteCandidates';
 export type ExportGuard = 'identityKnown' | 'importerClosed';
 
 const { row, ignore } = rowsOf<ExportState, ExportInputName, ExportEffect | ExportRecord, ExportGuard, LinkFailure>();
 
 const FAIL = ['release', 'emitFailed'] as const;
+/** More than any honest peer trickles (a few per interface and server): the rest is ignored. */
+export const MAX_REMOTE_CANDIDATES = 64;
 const BEFORE_LINKED = ['signaling', 'connecting'] as const;
 
 export const EXPORT_ROWS = [
@@ -104,8 +115,10 @@ export const EXPORT_ROWS = [
   row('signaling', 'identity_listed', 'signaling', ['listenIdentity']),
   row('signaling', 'offer_gathered', 'signaling', ['recordSession', 'listenReplies']),
   row('signaling', 'replies_listening', 'signaling', ['putOffer']),
+  row('signaling', 'offer_published', 'signaling', ['startSignalingTimer'], { label: 'the importer has the whole window from here' }),
+  row('signaling', 'remote_candidates', 'signaling', ['recordRemoteCandidates'], { label: 'ahead of the answer: applied with it' }),
   row('signaling', 'answer', 'signaling', ['recordAnswer', 'applyAnswer']),
-  row('signaling', 'answer_applied', 'connecting', ['sendReady', 'stopReplies', 'stopSignalingTimer', 'startConnectTimer', 'awaitChannel']),
+  row('signaling', 'answer_applied', 'connecting', ['sendReady', 'stopSignalingTimer', 'startConnectTimer', 'awaitChannel']),
   row('signaling', 'answer_bad', 'ended', [...FAIL], { error: 'authentication' }),
   row('signaling', 'answer_unusable', 'ended', [...FAIL], { error: 'network' }),
   row('signaling', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network' }),
@@ -118,11 +131,15 @@ export const EXPORT_ROWS = [
   ...BEFORE_LINKED.map((state) => row(state, 'token_claimed', 'ended', [...FAIL], { error: 'authentication' })),
   ...BEFORE_LINKED.map((state) => row(state, 'importer_gone', 'ended', [...FAIL], { error: 'network' })),
   ...BEFORE_LINKED.map((state) => row(state, 'signaling_failed', 'ended', [...FAIL], { error: 'network' })),
+  ...BEFORE_LINKED.map((state) => row(state, 'local_candidates', state, ['sendCandidates'])),
 
   // Connecting: the answer is applied, the importer told `ready`; the data channel must open in time.
   ignore('connecting', 'identity_found', 'answered: the record matters no more, only tombstones'),
-  ignore('connecting', 'answer', 'the reply listener was stopped: a queued second answer'),
-  ignore('connecting', 'refused', 'the reply listener was stopped: a queued refusal'),
+  ignore('connecting', 'answer', 'answered already: a repeat'),
+  ignore('connecting', 'offer_published', 'answered before the DHT confirmed the offer'),
+  row('connecting', 'remote_candidates', 'connecting', ['recordRemoteCandidates', 'addRemoteCandidates']),
+  row('connecting', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network', label: 'the importer gave up connecting' }),
+  row('connecting', 'refused', 'connecting', [], { unless: 'importerClosed', label: 'answered already: a refusal cannot take it back' }),
   row('connecting', 'channel_open', 'linked', ['stopListening', 'frameChannel']),
   row('connecting', 'channel_failed', 'ended', [...FAIL], { error: 'event' }),
   row('connecting', 'link_lost', 'ended', [...FAIL], { error: 'network' }),
@@ -135,6 +152,8 @@ export const EXPORT_ROWS = [
   ignore('linked', 'token_claimed', 'linked: the listeners were stopped, a queued tombstone'),
   ignore('linked', 'importer_gone', 'linked: the listeners were stopped, a queued tombstone'),
   ignore('linked', 'signaling_failed', 'linked: the DHT is not needed any more'),
+  ignore('linked', 'local_candidates', 'linked: ICE needs nothing more'),
+  ignore('linked', 'offer_published', 'linked before the DHT confirmed the offer'),
 ];
 
 export function exportMachine(token: AuthToken): MachineSpec<ExportState, ExportInput, ExportEffect, ExportRecord, ExportGuard, ExportContext, LinkFailure> {
@@ -143,12 +162,14 @@ export function exportMachine(token: AuthToken): MachineSpec<ExportState, Export
     initial: 'starting',
     final: ['ended'],
     rows: EXPORT_ROWS,
-    context: { token, device: undefined, identity: undefined, session: undefined, answer: undefined },
+    context: { token, device: undefined, identity: undefined, session: undefined, answer: undefined, remoteCandidates: [] },
     records: {
       recordDevice: (context, input) => (input.type === 'credentials_good' ? { ...context, device: input.device } : context),
       recordIdentity: (context, input) => (input.type === 'identity_found' ? { ...context, identity: input.identity } : context),
       recordSession: (context, input) => (input.type === 'offer_gathered' ? { ...context, session: input.session } : context),
       recordAnswer: (context, input) => (input.type === 'answer' ? { ...context, answer: input.answer } : context),
+      recordRemoteCandidates: (context, input) =>
+        input.type === 'remote_candidates' ? { ...context, remoteCandidates: [...context.remoteCandidates, ...input.candidates].slice(0, MAX_REMOTE_CANDIDATES) } : context,
     },
     guards: {
       identityKnown: (context) => context.identity !== undefined,

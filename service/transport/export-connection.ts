@@ -7,11 +7,12 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } fr
 import { EventEmitter } from 'node:events';
 import { OneShotTimer } from '../contract/clock.js';
 import { describeError, guarded, safeEmit } from '../contract/guards.js';
-import type { AuthToken, ExportConnection, ExporterCredentials, LinkFailure } from '../contract/link-contract.js';
+import type { AuthToken, ExportConnection, ExporterCredentials, LinkFailure, NetworkDiagnosis } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
 import type { MachineRunner } from '../contract/machine-runner.js';
 import {
   exportMachine,
+  MAX_REMOTE_CANDIDATES,
   stepExport,
   type ExportContext,
   type ExportEffect,
@@ -27,7 +28,9 @@ import { open, seal } from './signaling/sealed-envelope.js';
 import {
   decodeSignedMessage,
   encodeSignedMessage,
+  exporterCandidatesText,
   MAX_SIGNALING_VALUE_BYTES,
+  MAX_TRICKLED_CANDIDATES,
   offerDigest,
   parseReplyBody,
   type OfferBody,
@@ -37,7 +40,7 @@ import { signFor, verifyFor } from './signaling/signatures.js';
 import type { PublishedIdentity } from './signaling/temporary-identity.js';
 import type { TransportSettings } from './transport-settings.js';
 import { PeerLink } from './webrtc/peer-link.js';
-import { dtlsFingerprintOf } from './webrtc/session-description.js';
+import { candidatesOf, dtlsFingerprintOf, type RemoteCandidate } from './webrtc/session-description.js';
 
 /** Starts at once; every outcome ('channel' or 'failed') is emitted asynchronously, after the caller subscribed. */
 export function openExportConnection(settings: TransportSettings, token: AuthToken, credentials: ExporterCredentials): ExportConnection {
@@ -53,6 +56,8 @@ class Connection extends EventEmitter implements ExportConnection {
   private readonly identityWatch: IdentityWatch;
   private identityListener: { cancel(): void } | undefined;
   private replyListener: { cancel(): void } | undefined;
+  /** The offer's put: trickled candidates follow it, never overtake it. */
+  private offerPut: Promise<void> | undefined;
   private readonly log: Logger;
 
   constructor(private readonly settings: TransportSettings, token: AuthToken) {
@@ -123,6 +128,9 @@ class Connection extends EventEmitter implements ExportConnection {
       return undefined;
     }
     if (body.t === 'refused') return { type: 'refused', reason: body.reason };
+    if (body.t === 'candidates') {
+      return this.runner.context.remoteCandidates.length < MAX_REMOTE_CANDIDATES ? { type: 'remote_candidates', candidates: [...body.candidates] } : undefined;
+    }
     const fingerprint = dtlsFingerprintOf(body.sdp);
     if (fingerprint === undefined) return { type: 'answer_bad', why: 'the answer has no DTLS fingerprint' };
     return { type: 'answer', answer: { bodyText: message.bodyText, sdp: body.sdp, fingerprint } };
@@ -148,12 +156,17 @@ class Connection extends EventEmitter implements ExportConnection {
         return;
       case 'createLink':
         return this.opening.adopt(new PeerLink('offerer', this.settings.peer));
-      case 'gatherOffer':
-        this.opening.peerLink?.localDescription().then(
-          (sdp) => this.runner.dispatch({ type: 'offer_gathered', session: this.offerSession(this.runner.context, sdp) }),
+      case 'gatherOffer': {
+        const link = this.opening.peerLink;
+        link?.localDescription().then(
+          (sdp) => {
+            this.runner.dispatch({ type: 'offer_gathered', session: this.offerSession(this.runner.context, sdp) });
+            link.onLateCandidates((candidates) => this.runner.dispatch({ type: 'local_candidates', candidates }));
+          },
           (err: unknown) => this.runner.dispatch({ type: 'link_lost', why: describeError(err) }),
         );
         return;
+      }
       case 'listenReplies': {
         if (context.session === undefined || context.identity === undefined) return;
         const replies = this.settings.signaling.listen(replyKey(context.identity.id, context.session.id), (value) => this.onReplyValue(value));
@@ -163,10 +176,20 @@ class Connection extends EventEmitter implements ExportConnection {
       }
       case 'putOffer':
         if (context.session === undefined || context.identity === undefined || context.device === undefined) return;
-        this.putSigned(context.identity, 'offer', context.session.bodyText, context.device).then(
-          () => this.log.info({ session: context.session!.id }, 'offer sent, waiting for the answer'),
+        this.offerPut = this.putSigned(context.identity, 'offer', context.session.bodyText, context.device);
+        this.offerPut.then(
+          () => {
+            this.log.info({ session: context.session!.id }, 'offer sent, waiting for the answer');
+            this.runner.dispatch({ type: 'offer_published' });
+          },
           (err: unknown) => this.signalingFailed(err),
         );
+        return;
+      case 'sendCandidates':
+        if (input.type === 'local_candidates') this.sendCandidates(context, input.candidates);
+        return;
+      case 'addRemoteCandidates':
+        if (input.type === 'remote_candidates') this.addRemoteCandidates(input.candidates);
         return;
       case 'applyAnswer':
         if (input.type !== 'answer') return;
@@ -176,35 +199,62 @@ class Connection extends EventEmitter implements ExportConnection {
           this.runner.dispatch({ type: 'answer_unusable', why: describeError(err) });
           return;
         }
+        // Candidates the importer trickled ahead of its answer's arrival.
+        this.addRemoteCandidates(context.remoteCandidates);
+        this.log.info('importer answered, connecting');
         this.runner.dispatch({ type: 'answer_applied' });
         return;
       case 'sendReady':
         return this.sendReady(context);
-      case 'stopReplies':
-        this.replyListener?.cancel();
-        this.replyListener = undefined;
-        this.log.info('importer answered, connecting');
-        return;
       case 'stopSignalingTimer':
         return this.signalingTimer.clear();
       case 'startConnectTimer':
         return this.opening.startTimer();
-      case 'awaitChannel':
-        if (context.answer !== undefined) this.opening.awaitChannel(context.answer.fingerprint);
+      case 'awaitChannel': {
+        const answer = context.answer;
+        if (answer !== undefined) this.opening.awaitChannel(answer.fingerprint, () => [...candidatesOf(answer.sdp), ...this.runner.context.remoteCandidates]);
         return;
+      }
       case 'stopListening':
         return this.stopListening();
       case 'frameChannel':
-        if (input.type === 'channel_open') safeEmit(this, this.log, 'channel', this.opening.frame(input.dc, input.peerAddress));
+        if (input.type === 'channel_open') safeEmit(this, this.log, 'channel', this.opening.frame(input.dc, input.location));
         return;
       case 'release':
         this.signalingTimer.clear();
         this.stopListening();
         return this.opening.release();
-      case 'emitFailed':
-        this.log.warn({ reason: error, why: whyOf(input) }, 'export failed');
-        return safeEmit(this, this.log, 'failed', error);
+      case 'emitFailed': {
+        const diagnosis = error === 'network' ? this.diagnosis(context) : undefined;
+        this.log.warn({ reason: error, why: whyOf(input), ...diagnosis }, 'export failed');
+        return safeEmit(this, this.log, 'failed', error, diagnosis);
+      }
     }
+  }
+
+  /** Before the answer is applied, the link is still signaling; after it, the peer link says where it stopped. */
+  private diagnosis(context: ExportContext): NetworkDiagnosis {
+    return context.answer === undefined ? { stage: 'signaling' } : this.opening.diagnosis();
+  }
+
+  /** Our late candidates, after the offer (the importer ignores candidates of a session it does not know). */
+  private sendCandidates(context: ExportContext, candidates: readonly RemoteCandidate[]): void {
+    const { identity, session, device } = context;
+    if (identity === undefined || session === undefined || device === undefined || this.offerPut === undefined) return;
+    for (let first = 0; first < candidates.length; first += MAX_TRICKLED_CANDIDATES) {
+      const batch = candidates.slice(first, first + MAX_TRICKLED_CANDIDATES);
+      const text = exporterCandidatesText(identity.id, session.id, batch, this.settings.clock.now());
+      this.offerPut
+        .then(() => this.putSigned(identity, 'candidates', text, device))
+        .then(
+          () => this.log.debug({ candidates: batch.length }, 'late candidates sent'),
+          (err: unknown) => this.log.debug({ err: describeError(err) }, 'late candidates not published'),
+        );
+    }
+  }
+
+  private addRemoteCandidates(candidates: readonly RemoteCandidate[]): void {
+    for (const { candidate, mid } of candidates) this.opening.peerLink?.addRemoteCandidate(candidate, mid);
   }
 
   /** Our offer for this SDP: a fresh session id and reply key pair, signed over everything it binds. */
@@ -234,7 +284,7 @@ class Connection extends EventEmitter implements ExportConnection {
   }
 
   /** Signed by the device key, sealed to the importer, put on its inbox (named by the id and the token's code). */
-  private putSigned(identity: PublishedIdentity, purpose: 'offer' | 'ready', bodyText: string, device: { readonly privateKey: KeyObject }): Promise<void> {
+  private putSigned(identity: PublishedIdentity, purpose: 'offer' | 'ready' | 'candidates', bodyText: string, device: { readonly privateKey: KeyObject }): Promise<void> {
     const signature = signFor(purpose, Buffer.from(bodyText, 'utf8'), device.privateKey);
     const inbox = inboxKey(identity.id, this.runner.context.token.code);
     return this.settings.signaling.put(inbox, seal(identity.sealingKey, 'offer', encodeSignedMessage({ bodyText, signature })));

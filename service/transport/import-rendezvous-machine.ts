@@ -28,7 +28,7 @@ export interface AcceptedOffer {
   readonly proof: AccountProof;
   readonly devicePublicKey: KeyObject;
   readonly fingerprint: DtlsFingerprint;
-  /** The offer's candidates, held back until the exporter says `ready` (PROTOCOL.md). */
+  /** The offer's candidates and those trickled after it, held back until the exporter says `ready` (PROTOCOL.md). */
   readonly candidates: readonly RemoteCandidate[];
 }
 
@@ -42,6 +42,10 @@ export type ImportInput =
   | { type: 'answer_gathered'; sdp: string; at: number }
   | { type: 'answer_unpublished'; why: string }
   | { type: 'ready'; body: ReadyBody; message: SignedMessage }
+  /** Our candidates gathered after the answer went (trickle). */
+  | { type: 'local_candidates'; candidates: RemoteCandidate[] }
+  /** The accepted exporter's candidates gathered after its offer, signed by its device key for this session. */
+  | { type: 'remote_candidates'; candidates: RemoteCandidate[] }
   | OpeningInput;
 
 /** The importer's checks of an offer, in order. */
@@ -61,10 +65,15 @@ export type ImportEffect =
   | 'gatherAnswer'
   | 'putAnswer'
   | 'addCandidates'
+  | 'addTrickledCandidates'
+  | 'sendCandidates'
   | 'refuseAccepted';
 
-export type ImportRecord = 'countFailedAttempt' | 'recordOffer' | 'recordAnswer' | 'recordCandidatesAdded';
-export type ImportGuard = 'lastAttempt' | 'readyForUs';
+export type ImportRecord = 'countFailedAttempt' | 'recordOffer' | 'recordAnswer' | 'recordCandidatesAdded' | 'recordRemoteCandidates';
+export type ImportGuard = 'lastAttempt' | 'readyForUs' | 'checksStarted';
+
+/** More than any honest peer trickles (a few per interface and server): the rest is ignored. */
+export const MAX_REMOTE_CANDIDATES = 64;
 
 export interface ImportContext {
   readonly importerId: string;
@@ -98,6 +107,9 @@ export const IMPORT_ROWS = [
   row('connecting', 'answer_gathered', 'connecting', ['recordAnswer', 'putAnswer', 'awaitChannel']),
   row('connecting', 'ready', 'connecting', ['recordCandidatesAdded', 'addCandidates'], { when: 'readyForUs' }),
   row('connecting', 'ready', 'connecting', [], { unless: 'readyForUs', label: 'not from the accepted exporter, not for our answer, or a repeat' }),
+  row('connecting', 'remote_candidates', 'connecting', ['recordRemoteCandidates'], { unless: 'checksStarted', label: 'held back with the offer\'s until `ready`' }),
+  row('connecting', 'remote_candidates', 'connecting', ['recordRemoteCandidates', 'addTrickledCandidates'], { when: 'checksStarted' }),
+  row('connecting', 'local_candidates', 'connecting', ['sendCandidates']),
   row('connecting', 'channel_open', 'linked', ['frameChannel']),
   row('connecting', 'channel_failed', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'event' }),
   row('connecting', 'link_lost', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
@@ -108,6 +120,9 @@ export const IMPORT_ROWS = [
   // Linked: the channel is the linking layer's; the rendezvous only still refuses offers until closed.
   row('linked', 'offer', 'linked', ['refuseInUse']),
   ignore('linked', 'ready', 'the channel is open: ICE needs nothing more'),
+  ignore('linked', 'remote_candidates', 'the channel is open: ICE needs nothing more'),
+  ignore('linked', 'local_candidates', 'the channel is open: ICE needs nothing more'),
+  ignore('waiting', 'remote_candidates', 'no exporter accepted yet'),
   ignore('linked', 'link_lost', 'the framed channel reports its own end'),
   ignore('linked', 'answer_unpublished', 'the channel opened without the DHT confirming the answer'),
   row('linked', 'close', 'ended', ['release']),
@@ -137,10 +152,16 @@ export function importMachine(importerId: string, maxFailedAttempts: number): Ma
         return { ...context, answerText: replyBodyText(context.importerId, offer, { t: 'answer', sdp: input.sdp }, input.at) };
       },
       recordCandidatesAdded: (context) => ({ ...context, candidatesAdded: true }),
+      recordRemoteCandidates: (context, input) => {
+        if (input.type !== 'remote_candidates' || context.accepted === undefined) return context;
+        const candidates = [...context.accepted.candidates, ...input.candidates].slice(0, MAX_REMOTE_CANDIDATES);
+        return { ...context, accepted: { ...context.accepted, candidates } };
+      },
     },
     guards: {
       lastAttempt: (context) => context.failedAttempts + 1 >= context.maxFailedAttempts,
       readyForUs,
+      checksStarted: (context) => context.candidatesAdded,
     },
     localCalls: ['close'],
   };

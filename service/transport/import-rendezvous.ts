@@ -7,11 +7,12 @@
 import { createHash, randomInt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { describeError, guarded, safeEmit } from '../contract/guards.js';
-import type { AuthToken, ImportRendezvous, LinkFailure } from '../contract/link-contract.js';
+import type { AuthToken, ImportRendezvous, LinkFailure, NetworkDiagnosis } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
 import type { MachineRunner } from '../contract/machine-runner.js';
 import {
   importMachine,
+  MAX_REMOTE_CANDIDATES,
   stepImport,
   type ImportContext,
   type ImportEffect,
@@ -28,6 +29,8 @@ import {
   decodeSignedMessage,
   encodeSignedMessage,
   MAX_SIGNALING_VALUE_BYTES,
+  MAX_TRICKLED_CANDIDATES,
+  parseExporterCandidatesBody,
   parseOfferBody,
   parseReadyBody,
   replyBodyText,
@@ -39,7 +42,7 @@ import { verifyFor } from './signaling/signatures.js';
 import { TemporaryIdentity } from './signaling/temporary-identity.js';
 import type { TransportSettings } from './transport-settings.js';
 import { PeerLink } from './webrtc/peer-link.js';
-import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from './webrtc/session-description.js';
+import { candidatesOf, dtlsFingerprintOf, withoutCandidates, type RemoteCandidate } from './webrtc/session-description.js';
 
 const REPLAY_MEMORY = 1024;
 
@@ -62,6 +65,8 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
   private inbox: { cancel(): void } | undefined;
   private readonly seenValues = new BoundedSet<string>(REPLAY_MEMORY);
   private readonly seenSessions = new BoundedSet<string>(REPLAY_MEMORY);
+  /** The answer's put: trickled candidates follow it, never overtake it. */
+  private answerPut: Promise<void> | undefined;
   private readonly log: Logger;
 
   constructor(private readonly settings: TransportSettings, private readonly identity: TemporaryIdentity, code: string) {
@@ -98,11 +103,14 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
       if (message === undefined) return;
       const offer = parseOfferBody(message.bodyText);
       const ready = offer === undefined ? parseReadyBody(message.bodyText) : undefined;
+      const trickled = offer === undefined && ready === undefined ? parseExporterCandidatesBody(message.bodyText) : undefined;
       if (offer !== undefined) {
         const received = offer.to === this.identity.id ? this.receivedOffer(message, offer) : undefined;
         if (received !== undefined) this.runner.dispatch({ type: 'offer', offer: received });
       } else if (ready !== undefined) {
         this.runner.dispatch({ type: 'ready', body: ready, message });
+      } else if (trickled !== undefined) {
+        if (this.fromAcceptedExporter(trickled.to, trickled.session, message)) this.runner.dispatch({ type: 'remote_candidates', candidates: [...trickled.candidates] });
       } else {
         this.log.debug('ignored a value that is not an offer to us');
       }
@@ -122,6 +130,14 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     const message = plaintext === undefined ? undefined : decodeSignedMessage(plaintext);
     if (message === undefined) this.log.debug('ignored a value that is not an offer to us');
     return message;
+  }
+
+  /** Signed by the accepted exporter's device key, for its session with us, with room left for candidates. */
+  private fromAcceptedExporter(to: string, session: string, message: SignedMessage): boolean {
+    const accepted = this.runner.context.accepted;
+    if (accepted === undefined || to !== this.identity.id || session !== accepted.received.body.session) return false;
+    if (accepted.candidates.length >= MAX_REMOTE_CANDIDATES) return false;
+    return verifyFor('candidates', Buffer.from(message.bodyText, 'utf8'), message.signature, accepted.devicePublicKey);
   }
 
   /** The offer with its reply key, unless its session was seen before (a replay). */
@@ -166,22 +182,33 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
         return this.opening.startTimer();
       case 'emitPeer':
         return safeEmit(this, this.log, 'peer', context.accepted?.proof);
-      case 'gatherAnswer':
-        this.opening.peerLink?.localDescription().then(
-          (sdp) => this.runner.dispatch({ type: 'answer_gathered', sdp, at: this.settings.clock.now() }),
+      case 'gatherAnswer': {
+        const link = this.opening.peerLink;
+        link?.localDescription().then(
+          (sdp) => {
+            this.runner.dispatch({ type: 'answer_gathered', sdp, at: this.settings.clock.now() });
+            link.onLateCandidates((candidates) => this.runner.dispatch({ type: 'local_candidates', candidates }));
+          },
           (err: unknown) => this.runner.dispatch({ type: 'link_lost', why: describeError(err) }),
         );
         return;
+      }
       case 'putAnswer':
         // The channel may open before the DHT confirms this put (the exporter read the answer from a nearer node):
         // read it as soon as it opens. Messages left waiting for a late reader are flushed by libdatachannel while
         // its network thread delivers new ones, and the two interleave (an archive arrived reordered).
         if (context.accepted === undefined || context.answerText === undefined) return;
-        this.putReply(context.accepted.received, context.answerText)
-          .catch((err: unknown) => this.runner.dispatch({ type: 'answer_unpublished', why: `answer not published: ${describeError(err)}` }));
+        this.answerPut = this.putReply(context.accepted.received, context.answerText);
+        this.answerPut.catch((err: unknown) => this.runner.dispatch({ type: 'answer_unpublished', why: `answer not published: ${describeError(err)}` }));
         return;
       case 'awaitChannel':
-        if (context.accepted !== undefined) this.opening.awaitChannel(context.accepted.fingerprint);
+        if (context.accepted !== undefined) this.opening.awaitChannel(context.accepted.fingerprint, () => this.runner.context.accepted?.candidates ?? []);
+        return;
+      case 'addTrickledCandidates':
+        if (input.type === 'remote_candidates') for (const { candidate, mid } of input.candidates) this.opening.peerLink?.addRemoteCandidate(candidate, mid);
+        return;
+      case 'sendCandidates':
+        if (input.type === 'local_candidates') this.sendCandidates(context, input.candidates);
         return;
       case 'addCandidates': {
         const candidates = context.accepted?.candidates ?? [];
@@ -190,7 +217,7 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
         return;
       }
       case 'frameChannel':
-        if (input.type === 'channel_open') safeEmit(this, this.log, 'channel', this.opening.frame(input.dc, input.peerAddress));
+        if (input.type === 'channel_open') safeEmit(this, this.log, 'channel', this.opening.frame(input.dc, input.location));
         return;
       case 'refuseAccepted':
         if (context.accepted !== undefined) this.refuse(context.accepted.received, 'closed');
@@ -200,9 +227,34 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
         this.inbox = undefined;
         this.opening.release();
         return this.publishTombstone('closed');
-      case 'emitFailed':
-        this.log.warn({ reason: error, why: whyOf(input) }, 'import failed');
-        return safeEmit(this, this.log, 'failed', error);
+      case 'emitFailed': {
+        const diagnosis = error === 'network' ? this.diagnosis(input) : undefined;
+        this.log.warn({ reason: error, why: whyOf(input), ...diagnosis }, 'import failed');
+        return safeEmit(this, this.log, 'failed', error, diagnosis);
+      }
+    }
+  }
+
+  /** An answer the DHT would not take is a signaling failure; otherwise the peer link says where it stopped. */
+  private diagnosis(input: ImportInput): NetworkDiagnosis {
+    return input.type === 'answer_unpublished' ? { stage: 'signaling' } : this.opening.diagnosis();
+  }
+
+  /** Our late candidates, after the answer (the exporter applies candidates only with or after the answer). */
+  private sendCandidates(context: ImportContext, candidates: readonly RemoteCandidate[]): void {
+    const accepted = context.accepted;
+    const answerPut = this.answerPut;
+    if (accepted === undefined || answerPut === undefined) return;
+    const offer = { session: accepted.received.body.session, bodyText: accepted.received.bodyText };
+    for (let first = 0; first < candidates.length; first += MAX_TRICKLED_CANDIDATES) {
+      const batch = candidates.slice(first, first + MAX_TRICKLED_CANDIDATES).map(({ candidate, mid }) => ({ candidate, mid }));
+      const text = replyBodyText(this.identity.id, offer, { t: 'candidates', candidates: batch }, this.settings.clock.now());
+      answerPut
+        .then(() => this.putReply(accepted.received, text))
+        .then(
+          () => this.log.debug({ candidates: batch.length }, 'late candidates sent'),
+          (err: unknown) => this.log.debug({ err: describeError(err) }, 'late candidates not published'),
+        );
     }
   }
 

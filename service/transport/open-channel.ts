@@ -1,18 +1,19 @@
-// The step both sides end their handshake with, once the peer's signed SDP is applied: the connect time-out,
-// the data channel checked against that SDP (DTLS fingerprint) and located (remote address), then framed.
-// Every outcome reaches the side's machine as an input; the machine decides what it means.
+// The step both sides end their handshake with, once the peer's signed SDP is applied: the connect time-outs
+// (ICE, then DTLS and SCTP), the data channel checked against that SDP (DTLS fingerprint) and located (the
+// selected pair), then framed. Every outcome reaches the side's machine as an input; the machine decides
+// what it means. Where a failed connection stopped is the peer link's to say (diagnosis()).
 
 import type { DataChannel } from 'node-datachannel';
 import { OneShotTimer } from '../contract/clock.js';
 import { describeError } from '../contract/guards.js';
-import type { LinkFailure } from '../contract/link-contract.js';
+import type { LinkFailure, NetworkDiagnosis, PeerLocation } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
 import { MachineRunner } from '../contract/machine-runner.js';
 import type { Input, StepResult } from '../contract/transition-table.js';
 import { FramedChannel } from './channel/framed-channel.js';
 import type { TransportSettings } from './transport-settings.js';
 import type { PeerLink } from './webrtc/peer-link.js';
-import type { DtlsFingerprint } from './webrtc/session-description.js';
+import { candidateAddressOf, candidateTypeOf, type DtlsFingerprint, type RemoteCandidate } from './webrtc/session-description.js';
 
 /** The effects both sides' tables name for this step and the end of a handshake. */
 export type OpeningEffect = 'startConnectTimer' | 'awaitChannel' | 'frameChannel' | 'release' | 'emitFailed';
@@ -21,8 +22,8 @@ export type OpeningEffect = 'startConnectTimer' | 'awaitChannel' | 'frameChannel
 export type OpeningInput =
   | { type: 'link_lost'; why: string }
   | { type: 'connect_timeout' }
-  /** The data channel is open, to the peer the signed SDP names, at `peerAddress`. */
-  | { type: 'channel_open'; dc: DataChannel; peerAddress: string }
+  /** The data channel is open, to the peer the signed SDP names, at `location`. */
+  | { type: 'channel_open'; dc: DataChannel; location: PeerLocation }
   | { type: 'channel_failed'; error: LinkFailure; why: string };
 
 export class ChannelOpening {
@@ -38,32 +39,45 @@ export class ChannelOpening {
   adopt(link: PeerLink): void {
     this.link = link;
     link.onLost((why) => this.deliver({ type: 'link_lost', why }));
+    // ICE found its pair: DTLS and SCTP get their own time, a lossy path needs it (retransmits of 1 s and more).
+    link.onIceConnected(() => {
+      if (this.timer.running) this.timer.start(this.settings.handshakeTimeoutMs, () => this.deliver({ type: 'connect_timeout' }));
+    });
   }
 
   get peerLink(): PeerLink | undefined {
     return this.link;
   }
 
-  /** From here the channel must open within connectTimeoutMs. */
+  /** Where a connection that failed stopped: before a peer link existed, still signaling. */
+  diagnosis(): NetworkDiagnosis {
+    return this.link?.diagnose() ?? { stage: 'signaling' };
+  }
+
+  /** From here ICE must connect within connectTimeoutMs (then the channel open within handshakeTimeoutMs). */
   startTimer(): void {
     this.timer.start(this.settings.connectTimeoutMs, () => this.deliver({ type: 'connect_timeout' }));
   }
 
-  /** Waits for the data channel and checks it against the fingerprint of the peer's signed SDP. */
-  awaitChannel(fingerprint: DtlsFingerprint): void {
+  /**
+   * Waits for the data channel and checks it against the fingerprint of the peer's signed SDP. `announced`:
+   * the candidates the peer signed (its SDP's and trickled ones), read when the channel opens, to say where
+   * the peer is when the pair goes through a relay.
+   */
+  awaitChannel(fingerprint: DtlsFingerprint, announced: () => readonly RemoteCandidate[]): void {
     const link = this.link;
     if (link === undefined) return;
     link.channelOpen().then(
-      (dc) => this.deliver(this.verdict(link, dc, fingerprint)),
+      (dc) => this.deliver(this.verdict(link, dc, fingerprint, announced())),
       (err: unknown) => this.deliver({ type: 'channel_failed', error: 'network', why: describeError(err) }),
     );
   }
 
   /** The verified channel as the PeerChannel the linking layer gets; the time-out stops. */
-  frame(dc: DataChannel, peerAddress: string): FramedChannel {
+  frame(dc: DataChannel, location: PeerLocation): FramedChannel {
     this.timer.clear();
-    this.channel = new FramedChannel(dc, this.link!, peerAddress, this.settings.channel);
-    this.log.info({ peerAddress }, 'data channel open');
+    this.channel = new FramedChannel(dc, this.link!, location, this.settings.channel);
+    this.log.info({ peerAddress: location.address, peerAddressType: location.type, relay: location.relay }, 'data channel open');
     return this.channel;
   }
 
@@ -74,13 +88,15 @@ export class ChannelOpening {
     else this.link?.close();
   }
 
-  private verdict(link: PeerLink, dc: DataChannel, fingerprint: DtlsFingerprint): OpeningInput {
+  private verdict(link: PeerLink, dc: DataChannel, fingerprint: DtlsFingerprint, announced: readonly RemoteCandidate[]): OpeningInput {
     if (!link.remoteFingerprintMatches(fingerprint)) {
       return { type: 'channel_failed', error: 'authentication', why: 'the DTLS certificate differs from the signed session description' };
     }
-    const peerAddress = link.remoteAddress();
-    if (peerAddress === undefined) return { type: 'channel_failed', error: 'network', why: 'no selected candidate pair' };
-    return { type: 'channel_open', dc, peerAddress };
+    const pair = link.selectedPair();
+    if (pair === undefined) return { type: 'channel_failed', error: 'network', why: 'no selected candidate pair' };
+    const { address, type } = pair.remote;
+    if (type !== 'relay') return { type: 'channel_open', dc, location: { address, type } };
+    return { type: 'channel_open', dc, location: { address: ownAddressOf(announced), type, relay: address } };
   }
 }
 
@@ -110,4 +126,15 @@ export function startHandshake<S extends string, I extends Input, E extends stri
     },
   });
   return { runner, opening: new ChannelOpening(settings, log, (input) => runner.dispatch(input)) };
+}
+
+/** The address a peer announced for itself: its public one (server-reflexive) if it learnt it, else a local one. */
+export function ownAddressOf(candidates: readonly RemoteCandidate[]): string {
+  for (const wanted of ['srflx', 'host'] as const) {
+    for (const { candidate } of candidates) {
+      const address = candidateTypeOf(candidate) === wanted ? candidateAddressOf(candidate) : undefined;
+      if (address !== undefined) return address;
+    }
+  }
+  return '';
 }

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../contract/logger.js';
 import type { FramedChannelOptions } from './channel/framed-channel.js';
 import { verifyAccountChain, type AccountChainVerifier } from './signaling/certificate-chain.js';
 import { parseIceServers, type IceServerSpec } from './webrtc/ice-servers.js';
-import type { PeerLinkOptions } from './webrtc/peer-link.js';
+import { DEFAULT_DESCRIPTION_WAIT_MS, type PeerLinkOptions } from './webrtc/peer-link.js';
 
 export interface LinkTransportOptions {
   /** The DHT (or the in-memory bus in tests). */
@@ -24,8 +24,12 @@ export interface LinkTransportOptions {
   readonly clock?: Clock;
   /** Export side: from the token to the importer's answer (default 30 s) => 'network'. */
   readonly signalingTimeoutMs?: number;
-  /** Either side: from answer to open data channel (default 20 s) => 'network'. */
+  /** Either side: from answer to ICE connected (default 20 s) => 'network'. */
   readonly connectTimeoutMs?: number;
+  /** Either side: from ICE connected to open data channel, DTLS and SCTP (default 20 s) => 'network'. */
+  readonly handshakeTimeoutMs?: number;
+  /** How long a local description waits for server-reflexive candidates (default 250 ms; later ones trickle). */
+  readonly descriptionWaitMs?: number;
   /** close(): how long to wait for the peer's acknowledgement (default 5 s). */
   readonly closeTimeoutMs?: number;
   /** Data channel heartbeat period (default 5 s) and silence that ends the link (default 20 s). */
@@ -46,6 +50,7 @@ export interface TransportSettings {
   readonly channel: FramedChannelOptions;
   readonly signalingTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   readonly maxFailedAttempts: number;
 }
 
@@ -79,6 +84,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
       ...(options.portRange !== undefined ? { portRange: options.portRange } : {}),
       ...(options.iceTransportPolicy !== undefined ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
+      descriptionWaitMs: positive('descriptionWaitMs', options.descriptionWaitMs, DEFAULT_DESCRIPTION_WAIT_MS, true),
       logger,
     },
     channel: {
@@ -91,6 +97,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
     },
     signalingTimeoutMs: positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 20_000),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, 20_000),
     maxFailedAttempts,
   };
 }

@@ -9,7 +9,7 @@ import type { DataChannel } from 'node-datachannel';
 import { OneShotTimer, type Clock } from '../../contract/clock.js';
 import { Deferred } from '../../contract/deferred.js';
 import { describeError, safeEmit } from '../../contract/guards.js';
-import type { LinkFailure, LinkMessage, PeerChannel } from '../../contract/link-contract.js';
+import type { LinkFailure, LinkMessage, PeerChannel, PeerLocation } from '../../contract/link-contract.js';
 import type { Logger } from '../../contract/logger.js';
 import { MachineRunner } from '../../contract/machine-runner.js';
 import { encodeLinkFrame, encodeLinkMessage, parseTextFrame, type LinkFrame } from './channel-frames.js';
@@ -75,10 +75,14 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   /** The only way the data channel's callbacks reach this object; emptied when the carrier is closed. */
   private readonly relay: Relay = { channel: this };
 
+  get peerAddress(): string {
+    return this.location.address;
+  }
+
   constructor(
     private readonly dc: DataChannel,
     private readonly carrier: ChannelCarrier,
-    readonly peerAddress: string,
+    readonly location: PeerLocation,
     private readonly options: FramedChannelOptions,
   ) {
     super();

@@ -44,6 +44,30 @@ export interface ReadyBody {
   readonly ts: number;
 }
 
+/** One ICE candidate as it travels: the SDP attribute's value ("candidate:...") and its media section. */
+export interface CandidateEntry {
+  readonly candidate: string;
+  readonly mid: string;
+}
+
+/** Candidates per message, and a candidate's length: a few per interface and server, short lines. */
+export const MAX_TRICKLED_CANDIDATES = 16;
+const CANDIDATE_TEXT = /^candidate:[\x21-\x7e][\x20-\x7e]{0,511}$/;
+const MID_TEXT = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * Exporter -> importer, signed by the device key, sealed like the offer: candidates gathered after the offer
+ * was sent (a TURN relay, a slow STUN server). The importer treats them as the offer's own.
+ */
+export interface ExporterCandidatesBody {
+  readonly t: 'candidates';
+  readonly v: 1;
+  readonly to: string;
+  readonly session: string;
+  readonly candidates: readonly CandidateEntry[];
+  readonly ts: number;
+}
+
 /**
  * Why the importer refused an offer. One neutral 'not_accepted' for every check that failed (code, chain,
  * signature, SDP), so a refusal tells a sender nothing about which part of its offer was right.
@@ -72,7 +96,13 @@ export interface RefusalBody extends ReplyCommon {
   readonly reason: RefusalReason;
 }
 
-export type ReplyBody = AnswerBody | RefusalBody;
+/** Importer -> exporter, on the reply key: candidates gathered after the answer was sent. */
+export interface ImporterCandidatesBody extends ReplyCommon {
+  readonly t: 'candidates';
+  readonly candidates: readonly CandidateEntry[];
+}
+
+export type ReplyBody = AnswerBody | RefusalBody | ImporterCandidatesBody;
 
 /** The plaintext inside a sealed value: the body text exactly as signed, and the signature. */
 export interface SignedMessage {
@@ -100,12 +130,28 @@ export function offerDigest(bodyText: string): string {
 export function replyBodyText(
   from: string,
   offer: { readonly session: string; readonly bodyText: string },
-  content: { t: 'answer'; sdp: string } | { t: 'refused'; reason: RefusalReason },
+  content: { t: 'answer'; sdp: string } | { t: 'refused'; reason: RefusalReason } | { t: 'candidates'; candidates: readonly CandidateEntry[] },
   ts: number,
 ): string {
   const common = { v: 1, from, session: offer.session, offer: offerDigest(offer.bodyText), ts } as const;
-  const body: ReplyBody = content.t === 'answer' ? { t: 'answer', ...common, sdp: content.sdp } : { t: 'refused', ...common, reason: content.reason };
+  // `t` first, the shared fields, then the content's own (the order every reply has had on the wire).
+  const { t, ...own } = content;
+  const body = { t, ...common, ...own } as ReplyBody;
   return JSON.stringify(body);
+}
+
+/** The text of the exporter's trickled candidates for one session, as signed and sent. */
+export function exporterCandidatesText(to: string, session: string, candidates: readonly CandidateEntry[], ts: number): string {
+  const body: ExporterCandidatesBody = { t: 'candidates', v: 1, to, session, candidates: candidates.map(({ candidate, mid }) => ({ candidate, mid })), ts };
+  return JSON.stringify(body);
+}
+
+export function parseExporterCandidatesBody(text: string): ExporterCandidatesBody | undefined {
+  const o = parseJsonObject(text);
+  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'candidates', 'ts'])) return undefined;
+  if (o.t !== 'candidates' || o.v !== 1) return undefined;
+  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !isCandidateList(o.candidates) || !isTimestamp(o.ts)) return undefined;
+  return o as unknown as ExporterCandidatesBody;
 }
 
 export function parseOfferBody(text: string): OfferBody | undefined {
@@ -136,7 +182,16 @@ export function parseReplyBody(text: string): ReplyBody | undefined {
     && REFUSAL_REASONS.includes(o.reason as RefusalReason)) {
     return o as unknown as RefusalBody;
   }
+  if (o.t === 'candidates' && hasExactly(o, ['t', 'v', 'from', 'session', 'offer', 'candidates', 'ts']) && isCandidateList(o.candidates)) {
+    return o as unknown as ImporterCandidatesBody;
+  }
   return undefined;
+}
+
+function isCandidateList(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0 && value.length <= MAX_TRICKLED_CANDIDATES && value.every((entry: unknown) =>
+    typeof entry === 'object' && entry !== null && !Array.isArray(entry) && hasExactly(entry as Record<string, unknown>, ['candidate', 'mid'])
+    && matches((entry as Record<string, unknown>).candidate, CANDIDATE_TEXT) && matches((entry as Record<string, unknown>).mid, MID_TEXT));
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {

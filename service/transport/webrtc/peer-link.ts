@@ -1,12 +1,25 @@
-// One WebRTC peer connection with one data channel (node-datachannel): full-SDP signaling (ICE gathering
-// complete, no trickle), the selected candidate pair, the remote DTLS fingerprint, deterministic close.
+// One WebRTC peer connection with one data channel (node-datachannel): the local description as soon as the
+// candidates that matter are in (later ones trickle), the selected candidate pair, the remote DTLS
+// fingerprint, what it saw of ICE (to say why it failed), deterministic close.
 // Every libdatachannel callback is guarded: nothing throws back into the binding.
 
 import nodeDataChannel, { type DataChannel, type IceServer, type PeerConnection } from 'node-datachannel';
 import { Deferred } from '../../contract/deferred.js';
 import { describeError } from '../../contract/guards.js';
+import type { CandidateType, IceProblem, NetworkDiagnosis } from '../../contract/link-contract.js';
 import type { Logger } from '../../contract/logger.js';
-import { sameFingerprint, type DtlsFingerprint } from './session-description.js';
+import { eventsSince, gatheringCounts, type GatheringCounts } from './ice-log.js';
+import { candidatesOf, candidateTypeOf, sameFingerprint, type DtlsFingerprint, type RemoteCandidate } from './session-description.js';
+
+/**
+ * How long the local description waits for server-reflexive candidates (a STUN answer takes one round trip)
+ * before it is sent with what is there; a TURN relay takes longer and an unanswering server forever (libjuice
+ * gives up after ~23 s), and both trickle instead. Short enough that a LAN link with a dead server configured
+ * is not noticeably slower.
+ */
+export const DEFAULT_DESCRIPTION_WAIT_MS = 250;
+/** After a first server-reflexive candidate, the other servers' answers are usually a moment behind. */
+const REFLEXIVE_GRACE_MS = 20;
 
 export const DATA_CHANNEL_LABEL = 'jami-link';
 
@@ -16,6 +29,14 @@ export interface PeerLinkOptions {
   readonly portRange?: { readonly begin: number; readonly end: number };
   readonly iceTransportPolicy?: 'all' | 'relay';
   readonly logger: Logger;
+  /** See DEFAULT_DESCRIPTION_WAIT_MS. */
+  readonly descriptionWaitMs?: number;
+}
+
+/** The selected candidate pair, as far as this side needs it. */
+export interface SelectedPair {
+  readonly remote: { readonly address: string; readonly type: CandidateType | 'unknown' };
+  readonly localType: CandidateType | 'unknown';
 }
 
 export type PeerRole = 'offerer' | 'answerer';
@@ -32,14 +53,30 @@ let nextPeerNumber = 1;
 export class PeerLink {
   private readonly pc: PeerConnection;
   private channel: DataChannel | undefined;
-  private readonly gathered = new Deferred<string>();
+  private readonly described = new Deferred<string>();
   private readonly opened = new Deferred<DataChannel>();
   private lostHandler: ((why: string) => void) | undefined;
   private closed = false;
   private readonly logger: Logger;
+  private readonly servers: readonly IceServer[];
+  private readonly descriptionWaitMs: number;
+  private descriptionTimer: NodeJS.Timeout | undefined;
+  /** The candidates the handed-out description carried; undefined until it was handed out. */
+  private sentCandidates: Set<string> | undefined;
+  private readonly lateCandidates: RemoteCandidate[] = [];
+  private lateHandler: ((candidates: RemoteCandidate[]) => void) | undefined;
+  private iceConnectedHandler: (() => void) | undefined;
+  /** What this side saw, to say where a failed connection stopped. */
+  private readonly gatheredTypes = new Set<CandidateType>();
+  private readonly countsAtStart: GatheringCounts = gatheringCounts();
+  private iceConnected = false;
+  private dtlsConnected = false;
+  private channelOpened = false;
 
   constructor(readonly role: PeerRole, options: PeerLinkOptions) {
     this.logger = options.logger;
+    this.servers = options.iceServers;
+    this.descriptionWaitMs = options.descriptionWaitMs ?? DEFAULT_DESCRIPTION_WAIT_MS;
     this.pc = new nodeDataChannel.PeerConnection(`jami-link-${role}-${nextPeerNumber++}`, {
       iceServers: [...options.iceServers],
       ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
@@ -47,11 +84,17 @@ export class PeerLink {
       ...(options.iceTransportPolicy !== undefined ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
     });
     this.pc.onGatheringStateChange(this.guard((state) => {
-      if (state !== 'complete') return;
-      const local = this.pc.localDescription();
-      if (local !== null) this.gathered.resolve(local.sdp);
+      if (state === 'in-progress') this.describeWithin(this.descriptionWaitMs);
+      else if (state === 'complete') this.describe();
+    }));
+    this.pc.onLocalCandidate(this.guard((candidate, mid) => this.gatheredCandidate(candidate.replace(/^a=/, ''), mid)));
+    this.pc.onIceStateChange(this.guard((state) => {
+      if ((state !== 'connected' && state !== 'completed') || this.iceConnected) return;
+      this.iceConnected = true;
+      this.iceConnectedHandler?.();
     }));
     this.pc.onStateChange(this.guard((state) => {
+      if (state === 'connected') this.dtlsConnected = true;
       if (state === 'failed' || state === 'disconnected' || state === 'closed') this.lose(`peer connection ${state}`);
     }));
     if (role === 'offerer') {
@@ -67,9 +110,30 @@ export class PeerLink {
     }
   }
 
-  /** The full local SDP (offer or answer) once ICE gathering is complete: candidates included. */
+  /** The local SDP (offer or answer) with the candidates gathered by then: all of them, or the host and
+   *  server-reflexive ones when the rest is slow (DEFAULT_DESCRIPTION_WAIT_MS); the rest go to onLateCandidates. */
   localDescription(): Promise<string> {
-    return this.gathered.promise;
+    return this.described.promise;
+  }
+
+  /** Candidates gathered after the description was handed out, in batches, from now on (earlier ones at once). */
+  onLateCandidates(handler: (candidates: RemoteCandidate[]) => void): void {
+    this.lateHandler = handler;
+    if (this.lateCandidates.length > 0) handler(this.lateCandidates.splice(0));
+  }
+
+  /** Called once, when ICE found a working pair (DTLS and SCTP still to come). */
+  onIceConnected(handler: () => void): void {
+    this.iceConnectedHandler = handler;
+    if (this.iceConnected) handler();
+  }
+
+  /** Where this connection stopped, for a failure before (or after) the channel opened. */
+  diagnose(): NetworkDiagnosis {
+    if (this.channelOpened) return { stage: 'transfer' };
+    if (this.dtlsConnected) return { stage: 'sctp' };
+    if (this.iceConnected) return { stage: 'dtls' };
+    return { stage: 'ice', ice: this.iceProblem() };
   }
 
   /** Throws PeerLinkError when libdatachannel refuses the SDP. */
@@ -104,12 +168,13 @@ export class PeerLink {
     this.lostHandler = handler;
   }
 
-  /** "ip:port" (IPv6 as "[ip]:port") of the remote candidate of the selected pair, if there is one. */
-  remoteAddress(): string | undefined {
+  /** The selected pair: the remote candidate's "ip:port" (IPv6 as "[ip]:port") and type, our candidate's type. */
+  selectedPair(): SelectedPair | undefined {
     try {
-      const remote = this.pc.getSelectedCandidatePair()?.remote;
-      if (remote === undefined || !remote.address || !remote.port) return undefined;
-      return remote.address.includes(':') ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`;
+      const pair = this.pc.getSelectedCandidatePair();
+      const remote = pair?.remote;
+      if (pair === null || pair === undefined || remote === undefined || !remote.address || !remote.port) return undefined;
+      return { remote: { address: formatAddress(remote.address, remote.port), type: asCandidateType(remote.type) }, localType: asCandidateType(pair.local?.type) };
     } catch {
       return undefined;
     }
@@ -130,8 +195,11 @@ export class PeerLink {
     if (this.closed) return;
     this.closed = true;
     this.lostHandler = undefined;
+    this.lateHandler = undefined;
+    this.iceConnectedHandler = undefined;
+    clearTimeout(this.descriptionTimer);
     const error = new PeerLinkError('peer connection closed');
-    this.gathered.reject(error);
+    this.described.reject(error);
     this.opened.reject(error);
     try {
       this.channel?.close();
@@ -147,17 +215,66 @@ export class PeerLink {
 
   private adopt(dc: DataChannel): void {
     this.channel = dc;
-    dc.onOpen(this.guard(() => this.opened.resolve(dc)));
+    dc.onOpen(this.guard(() => this.markOpen(dc)));
     dc.onClosed(this.guard(() => this.lose('data channel closed')));
     dc.onError(this.guard((message: string) => this.lose(`data channel error: ${message}`)));
     // An incoming channel is announced already open: onOpen will not fire for it.
-    if (dc.isOpen()) this.opened.resolve(dc);
+    if (dc.isOpen()) this.markOpen(dc);
+  }
+
+  private markOpen(dc: DataChannel): void {
+    this.channelOpened = true;
+    this.opened.resolve(dc);
+  }
+
+  /** Hands out the description once, at the latest `ms` from now. */
+  private describeWithin(ms: number): void {
+    if (this.sentCandidates !== undefined || this.descriptionTimer !== undefined) return;
+    this.descriptionTimer = setTimeout(this.guard(() => this.describe()), ms);
+    this.descriptionTimer.unref();
+  }
+
+  private describe(): void {
+    if (this.sentCandidates !== undefined) return;
+    const local = this.pc.localDescription();
+    if (local === null) return;
+    clearTimeout(this.descriptionTimer);
+    this.sentCandidates = new Set(candidatesOf(local.sdp).map(({ candidate }) => candidate));
+    this.described.resolve(local.sdp);
+  }
+
+  private gatheredCandidate(candidate: string, mid: string): void {
+    const type = candidateTypeOf(candidate);
+    if (type !== undefined) this.gatheredTypes.add(type);
+    if (this.sentCandidates === undefined) {
+      if (type === 'srflx') {
+        clearTimeout(this.descriptionTimer);
+        this.descriptionTimer = undefined;
+        this.describeWithin(REFLEXIVE_GRACE_MS);
+      }
+      return;
+    }
+    if (this.sentCandidates.has(candidate)) return;
+    this.sentCandidates.add(candidate);
+    this.lateCandidates.push({ candidate, mid });
+    if (this.lateHandler !== undefined) this.lateHandler(this.lateCandidates.splice(0));
+  }
+
+  /** No pair worked: what this side can tell from its servers and what they gave it. */
+  private iceProblem(): IceProblem {
+    const seen = eventsSince(this.countsAtStart);
+    const turn = this.servers.some((server) => server.relayType !== undefined);
+    const stun = this.servers.some((server) => server.relayType === undefined);
+    if (turn && !this.gatheredTypes.has('relay')) return seen.has('turn_auth_failed') ? 'turn_auth_failed' : 'turn_unreachable';
+    if (turn) return 'no_path';
+    if (stun && !this.gatheredTypes.has('srflx') && seen.has('stun_unreachable')) return 'stun_unreachable';
+    return 'no_relay_configured';
   }
 
   private lose(why: string): void {
     if (this.closed) return;
     this.opened.reject(new PeerLinkError(why));
-    this.gathered.reject(new PeerLinkError(why));
+    this.described.reject(new PeerLinkError(why));
     const handler = this.lostHandler;
     this.lostHandler = undefined;
     handler?.(why);
@@ -174,4 +291,18 @@ export class PeerLink {
       }
     };
   }
+}
+
+function formatAddress(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function asCandidateType(type: string | undefined): CandidateType | 'unknown' {
+  const lower = type?.toLowerCase();
+  if (lower === 'host' || lower === 'srflx' || lower === 'prflx' || lower === 'relay') return lower;
+  // libdatachannel spells them out in some versions.
+  if (lower === 'server_reflexive' || lower === 'serverreflexive') return 'srflx';
+  if (lower === 'peer_reflexive' || lower === 'peerreflexive') return 'prflx';
+  if (lower === 'relayed') return 'relay';
+  return 'unknown';
 }

@@ -1,4 +1,7 @@
-// What the transport reads from an SDP: the DTLS certificate fingerprint the signatures vouch for.
+// What the transport reads from an SDP: the DTLS certificate fingerprint the signatures vouch for, and its
+// ICE candidates.
+
+import type { CandidateType } from '../../contract/link-contract.js';
 
 export interface DtlsFingerprint {
   /** Lowercase hash name, e.g. "sha-256". */
@@ -53,6 +56,23 @@ export function candidatesOf(sdp: string): RemoteCandidate[] {
   }
   found.push(...pending.map((candidate) => ({ candidate, mid })));
   return found;
+}
+
+const TYPE_FIELD = / typ (host|srflx|prflx|relay)(?: |$)/;
+
+/** A candidate's type ("... typ srflx ..."), if it names one we know. */
+export function candidateTypeOf(candidate: string): CandidateType | undefined {
+  return TYPE_FIELD.exec(candidate)?.[1] as CandidateType | undefined;
+}
+
+/** "ip:port" ("[ip6]:port") of a candidate line's connection address. */
+export function candidateAddressOf(candidate: string): string | undefined {
+  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> ...
+  const fields = candidate.replace(/^a=/, '').split(' ');
+  const address = fields[4];
+  const port = Number(fields[5]);
+  if (address === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || address.endsWith('.local')) return undefined;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** The SDP without its ICE candidates nor end-of-candidates: the ICE agent gets credentials but nobody to check. */

@@ -35,7 +35,7 @@ async function rawPair(options: FramedChannelOptions = channelOptions, wrap: (dc
   answerer.acceptRemoteDescription(await offerer.localDescription(), 'offer');
   offerer.acceptRemoteDescription(await answerer.localDescription(), 'answer');
   const [framedSide, rawSide] = await Promise.all([offerer.channelOpen(), answerer.channelOpen()]);
-  const framed = new FramedChannel(wrap(framedSide), offerer, offerer.remoteAddress()!, options);
+  const framed = new FramedChannel(wrap(framedSide), offerer, { address: offerer.selectedPair()!.remote.address, type: 'host' }, options);
   const received: (string | Buffer)[] = [];
   rawSide.onMessage((message) => received.push(typeof message === 'string' ? message : Buffer.from(message as Buffer)));
   return { framed, raw: rawSide, received, close: () => { framed.destroy(); answerer.close(); } };
@@ -343,7 +343,7 @@ describe('regression: an ended framed channel is not kept alive by callbacks its
     (() => {
       const carrier = { onLost: () => undefined, close: () => undefined };
       const options = { logger: pino({ level: 'silent' }), clock: systemClock, heartbeatMs: 0, idleTimeoutMs: 0, closeTimeoutMs: 1000, maxArchiveBytes: 1024 };
-      const channel = new FramedChannel(neverReleasing, carrier, '127.0.0.1:1', options);
+      const channel = new FramedChannel(neverReleasing, carrier, { address: '127.0.0.1:1', type: 'host' }, options);
       channel.on('message', () => undefined);
       registry.register(channel, 'channel');
       channel.destroy();

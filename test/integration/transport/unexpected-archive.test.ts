@@ -50,7 +50,7 @@ describe('a hostile exporter announcing an archive the new device did not ask fo
       await withTimeout(states.done(), 10_000, 'the import to end');
       const grown = process.memoryUsage().arrayBuffers - before;
 
-      assert.deepEqual(states.dones, [[LinkState.DONE, { error: 'network' }]]);
+      assert.deepEqual(states.dones, [[LinkState.DONE, { error: 'network', network_stage: 'transfer' }]]);
       assert.equal(states.states.filter((state) => state === LinkState.IN_PROGRESS).length, 0, 'never in progress');
       assert.deepEqual(accounts.storeCalls.items, []);
       assert.equal(accounts.stored.size, 0);

@@ -22,6 +22,8 @@ import { PASSWORD, TIMEOUT_MS } from './import-harness.js';
 export const EXPORT_ACCOUNT = 'old-account';
 export const OP_ID = 7;
 export const PEER_ADDRESS = '198.51.100.4:50000';
+/** State 3's details for the fake channel's peer (reached through its NAT's public address). */
+export const PEER_DETAILS = { peer_address: PEER_ADDRESS, peer_address_type: 'srflx' } as const;
 
 export type Protection = 'none' | 'password';
 
@@ -126,7 +128,7 @@ export function exportSignalsUpTo(target: ExportStateName): Signal[] {
   const reached = new Set(PATH.slice(0, PATH.indexOf(target) + 1));
   const signals: [ExportStateName, LinkState, LinkDetails][] = [
     ['Connecting', 2, {}],
-    ['AwaitingConfirmation', 3, { peer_address: PEER_ADDRESS }],
+    ['AwaitingConfirmation', 3, PEER_DETAILS],
     ['Transferring', 4, {}],
   ];
   return signals.filter(([state]) => reached.has(state)).map(([, n, details]) => [n, details]);

@@ -11,7 +11,7 @@ import {
   EXPORT_LIVE_STATES,
   ExportHarness,
   exportSignalsUpTo,
-  PEER_ADDRESS,
+  PEER_DETAILS,
 } from './export-harness.js';
 import { PASSWORD, TIMEOUT_MS, WRONG_PASSWORD } from './import-harness.js';
 
@@ -30,7 +30,7 @@ describe('ExportSession', () => {
       await h.states.waitFor(([n]) => n === 4);
       h.channel.receive(STORED);
       await h.states.done();
-      assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [4, {}], [5, { error: '' }]]);
+      assert.deepEqual(h.signals, [[2, {}], [3, PEER_DETAILS], [4, {}], [5, { error: '' }]]);
       assert.deepEqual(h.channel.sent.items, [
         { t: 'auth', scheme: 'none' },
         { t: 'transfer', size: ARCHIVE.length },
@@ -139,7 +139,7 @@ describe('ExportSession', () => {
       await h.states.waitFor(([n]) => n === 4);
       h.channel.receive(STORED);
       await h.states.done();
-      assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [4, {}], [5, { error: '' }]]);
+      assert.deepEqual(h.signals, [[2, {}], [3, PEER_DETAILS], [4, {}], [5, { error: '' }]]);
       assert.deepEqual(h.channel.sent.items, [
         { t: 'auth', scheme: 'password' },
         { t: 'transfer', size: ARCHIVE.length },
@@ -160,7 +160,7 @@ describe('ExportSession', () => {
         { t: 'bad_password' },
         { t: 'transfer', size: ARCHIVE.length },
       ]);
-      assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [4, {}]]);
+      assert.deepEqual(h.signals, [[2, {}], [3, PEER_DETAILS], [4, {}]]);
     });
 
     it('counts an empty password (consent without one) as a wrong try on a protected account', async () => {
@@ -189,7 +189,7 @@ describe('ExportSession', () => {
         { t: 'bad_password' },
         { t: 'abort', error: 'auth_error' },
       ]);
-      assert.deepEqual(h.signals, [[2, {}], [3, { peer_address: PEER_ADDRESS }], [5, { error: 'auth_error' }]]);
+      assert.deepEqual(h.signals, [[2, {}], [3, PEER_DETAILS], [5, { error: 'auth_error' }]]);
       assert.deepEqual(h.channel.archives, []);
       assert.deepEqual(h.accounts.devices.items, []);
       assert.equal(h.channel.closeCalls, 1);
@@ -412,7 +412,7 @@ describe('ExportSession', () => {
         h.channel.drop('network');
         h.releaseGates();
         await h.states.done();
-        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'network' }]]);
+        assert.deepEqual(h.signals, [...exportSignalsUpTo(state), [5, { error: 'network', network_stage: 'transfer' }]]);
         assert.deepEqual(h.channel.sent.items.filter((m) => m.t === 'abort'), []);
       });
     }

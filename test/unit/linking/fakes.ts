@@ -12,6 +12,7 @@ import type {
   LinkFailure,
   LinkTransport,
   PeerChannel,
+  PeerLocation,
 } from '../../../service/contract/link-contract.js';
 import type { Logger } from '../../../service/contract/logger.js';
 import type { ControlMessage } from '../../../service/linking/control-messages.js';
@@ -149,6 +150,7 @@ export class LogRecorder implements Logger {
 
 export class FakePeerChannel extends EventEmitter implements PeerChannel {
   readonly peerAddress: string;
+  readonly location: PeerLocation;
   readonly sent = new Recorder<ControlMessage>();
   readonly archives: Buffer[] = [];
   /** The sizes expectArchive armed the receiver with, in order. */
@@ -160,9 +162,10 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
   /** When set, send() throws (a channel that died under us). */
   sendThrows = false;
 
-  constructor(peerAddress = '192.0.2.7:40123') {
+  constructor(peerAddress = '192.0.2.7:40123', location: Partial<PeerLocation> = {}) {
     super();
-    this.peerAddress = peerAddress;
+    this.peerAddress = location.address ?? peerAddress;
+    this.location = { address: this.peerAddress, type: 'srflx', ...location };
   }
 
   send(message: ControlMessage): void {

@@ -393,7 +393,7 @@ describe('LinkOperations', () => {
       d.fake.connections.items[0]!.emit('channel', channel);
       await d.ops.shutdown();
       assert.deepEqual(d.authOf('new'), [[1, { token: TEST_TOKEN_TEXT }], [5, { error: 'canceled' }]]);
-      assert.deepEqual(d.addOf('old', opId), [[2, {}], [3, { peer_address: channel.peerAddress }], [5, { error: 'canceled' }]]);
+      assert.deepEqual(d.addOf('old', opId), [[2, {}], [3, { peer_address: channel.peerAddress, peer_address_type: 'srflx' }], [5, { error: 'canceled' }]]);
       assert.deepEqual(channel.sent.items, [{ t: 'abort', error: 'canceled' }]);
       assert.equal(channel.closeCalls, 1);
       assert.equal(d.fake.connections.items[0]!.closeCalls, 1);
@@ -524,7 +524,7 @@ describe('LinkOperations', () => {
       await oldDevice.addState('old', opId, 5);
       assert.deepEqual(newDevice.authOf('new').map(([n]) => n), [1, 2, 3, 4, 3, 4, 3, 4, 5]);
       assert.deepEqual(newDevice.authOf('new').at(-1), [5, { error: 'auth_error' }]);
-      assert.deepEqual(oldDevice.addOf('old', opId), [[2, {}], [3, { peer_address: network.channels[1]!.peerAddress }], [5, { error: 'auth_error' }]]);
+      assert.deepEqual(oldDevice.addOf('old', opId), [[2, {}], [3, { peer_address: network.channels[1]!.peerAddress, peer_address_type: 'host' }], [5, { error: 'auth_error' }]]);
       assert.equal(newDevice.ops.provideAccountAuthentication('new', PASSWORD, 'password'), false);
       assert.equal(newDevice.importAccounts.stored.size, 0);
       assert.deepEqual(oldDevice.exportAccounts.devices.items, []);

@@ -10,6 +10,7 @@ import type {
   ImportRendezvous,
   LinkTransport,
   PeerChannel,
+  PeerLocation,
 } from '../../../service/contract/link-contract.js';
 import type { ControlMessage } from '../../../service/linking/control-messages.js';
 
@@ -22,6 +23,10 @@ class LoopbackChannel extends EventEmitter implements PeerChannel {
 
   constructor(readonly peerAddress: string) {
     super();
+  }
+
+  get location(): PeerLocation {
+    return { address: this.peerAddress, type: 'host' };
   }
 
   send(message: ControlMessage): void {

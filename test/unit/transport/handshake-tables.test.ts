@@ -30,9 +30,11 @@ const IMPORT_INPUTS = [
   { type: 'answer_gathered', sdp: 'v=0', at: 1 },
   { type: 'answer_unpublished', why: 'test' },
   { type: 'ready', body: { to: 'x', session: 'y', answer: 'z' }, message: { bodyText: '', signature: Buffer.alloc(0) } },
+  { type: 'local_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.1 1 typ relay', mid: '0' }] },
+  { type: 'remote_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.2 1 typ relay', mid: '0' }] },
   { type: 'link_lost', why: 'test' },
   { type: 'connect_timeout' },
-  { type: 'channel_open', dc: undefined, peerAddress: '127.0.0.1:1' },
+  { type: 'channel_open', dc: undefined, location: { address: '127.0.0.1:1', type: 'host' } },
   { type: 'channel_failed', error: 'authentication', why: 'test' },
 ] as unknown as ImportInput[];
 
@@ -47,6 +49,9 @@ const EXPORT_INPUTS = [
   { type: 'identity_listed' },
   { type: 'offer_gathered', session: { id: 'b'.repeat(32) } },
   { type: 'replies_listening' },
+  { type: 'offer_published' },
+  { type: 'local_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.1 1 typ relay', mid: '0' }] },
+  { type: 'remote_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.2 1 typ relay', mid: '0' }] },
   { type: 'signaling_failed', why: 'test' },
   { type: 'answer', answer: { bodyText: '{}', sdp: 'v=0', fingerprint: { algorithm: 'sha-256', value: 'AB' } } },
   { type: 'answer_bad', why: 'test' },
@@ -57,7 +62,7 @@ const EXPORT_INPUTS = [
   { type: 'signaling_timeout' },
   { type: 'link_lost', why: 'test' },
   { type: 'connect_timeout' },
-  { type: 'channel_open', dc: undefined, peerAddress: '127.0.0.1:1' },
+  { type: 'channel_open', dc: undefined, location: { address: '127.0.0.1:1', type: 'host' } },
   { type: 'channel_failed', error: 'network', why: 'test' },
 ] as unknown as ExportInput[];
 
