@@ -1,15 +1,17 @@
-// npm run bench: every benchmark in turn (BENCH_ONLY=link|daemon|dht picks one).
+// npm run bench: every benchmark in turn (BENCH_ONLY=link|daemon|dht|scale picks one).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchDaemonStart } from './daemon-start.js';
 import { benchLink } from './link.js';
+import { benchDhtScale } from './dht-scale.js';
 
 const only = process.env.BENCH_ONLY;
 
 if (!only || only === 'daemon') await benchDaemonStart();
 if (!only || only === 'link') await benchLink();
+if (!only || only === 'scale') await benchDhtScale();
 if (!only || only === 'dht') {
   const dhtBench = fileURLToPath(new URL('../../packages/opendht-node/dist/bench/dht-bench.js', import.meta.url));
   if (existsSync(dhtBench)) {

@@ -18,7 +18,8 @@ export interface Side {
   client: TestClient;
 }
 
-export async function startSide(dht: LocalDht, options: Partial<DaemonOptions> = {}): Promise<Side> {
+/** A side bootstrapped to `dht`: the local dhtnode, or any node that has a "127.0.0.1:port" (a swarm's). */
+export async function startSide(dht: Pick<LocalDht, 'bootstrap'>, options: Partial<DaemonOptions> = {}): Promise<Side> {
   const bus = await startTestBus();
   const daemon = await startDaemonProcess({ busAddress: bus.address, bootstrap: dht.bootstrap, ...options });
   const client = await TestClient.connect(bus.address);
