@@ -52,8 +52,8 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** What to tell the user, and the exit code, for the export side's state 5 error. */
-export function exportFailure(error: string): CommandResult {
-  return linkFailure('export', FAILURE_MESSAGES, error === 'authentication' || error === 'invalid_credentials' ? 'auth_error' : error);
+export function exportFailure(error: string, details: Details = {}): CommandResult {
+  return linkFailure('export', FAILURE_MESSAGES, error === 'authentication' || error === 'invalid_credentials' ? 'auth_error' : error, details, 'new device');
 }
 
 export async function runExport(options: ExportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
@@ -110,9 +110,7 @@ class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
       this.ctx.reporter.say('ok', 'jami-linkd accepted the token.');
       this.ctx.reporter.wait('Connecting to the new device…');
     },
-    showPeer: (details) => {
-      this.ctx.reporter.say('ok', `Connected to the new device at ${this.ctx.style.bold(details.peer_address ?? '?')}.`);
-    },
+    showPeer: (details) => this.ctx.reporter.say('ok', peerSentence(details, (text) => this.ctx.style.bold(text))),
     askConfirmation: () => this.askConfirmation(),
     confirmAddDevice: async () => {
       const accepted = await this.daemon.confirmAddDevice(this.account.id, this.opId);
@@ -132,7 +130,7 @@ class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
         data: { error: '', accountId: this.account.id, jamiId: this.account.jamiId, opId: this.opId },
       });
     },
-    showError: (details) => this.finish(this.opId > 0 ? exportFailure(details.error ?? 'unexpected') : addDeviceRefusal(this.refusal)),
+    showError: (details) => this.finish(this.opId > 0 ? exportFailure(details.error ?? 'unexpected', details) : addDeviceRefusal(this.refusal)),
     cancelAddDevice: async () => {
       await this.daemon.cancelAddDevice(this.account.id, this.opId);
     },
@@ -189,5 +187,23 @@ class ExportLink extends LinkDriver<ExportState, ExportInput, ExportOutput> {
       if (yes) this.enqueue('peerConfirmed');
       else this.cancel(canceledResult('export', 'Not linked: you refused the device.', { refused: true }));
     });
+  }
+}
+
+/** Where the new device is, for its user to check: directly, through its network's public address, or through a relay. */
+export function peerSentence(details: Details, bold: (text: string) => string): string {
+  const address = details.peer_address ?? '';
+  switch (details.peer_address_type) {
+    case 'relay':
+      return address === ''
+        ? `Connected to the new device through the TURN relay ${details.peer_relay ?? '?'} (the new device did not say its own address).`
+        : `Connected to the new device through the TURN relay ${details.peer_relay ?? '?'}; the new device says its address is ${bold(address)}.`;
+    case 'host':
+      return `Connected to the new device at ${bold(address)} (directly, on a shared network).`;
+    case 'srflx':
+    case 'prflx':
+      return `Connected to the new device at ${bold(address)} (its network's public address).`;
+    default:
+      return `Connected to the new device at ${bold(address || '?')}.`;
   }
 }

@@ -36,8 +36,8 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** What to tell the user, and the exit code, for the import side's state 5 error. */
-export function importFailure(error: string): CommandResult {
-  return linkFailure('import', FAILURE_MESSAGES, error === 'authentication' || error === 'invalid_credentials' ? 'auth_error' : error);
+export function importFailure(error: string, details: Details = {}): CommandResult {
+  return linkFailure('import', FAILURE_MESSAGES, error === 'authentication' || error === 'invalid_credentials' ? 'auth_error' : error, details, 'other device');
 }
 
 export function runImport(options: ImportOptions, ctx: CommandContext, connect?: ConnectDaemon): Promise<CommandResult> {
@@ -81,7 +81,7 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
       this.ctx.reporter.wait('Receiving the account…');
     },
     showAccount: () => this.succeed(),
-    showError: (details) => this.finish(importFailure(details.error ?? 'unexpected')),
+    showError: (details) => this.finish(importFailure(details.error ?? 'unexpected', details)),
     removeAccount: async () => {
       if (this.accountId) await this.daemon.removeAccount(this.accountId);
     },

@@ -5,14 +5,23 @@ import type { ClientMachine, ClientStep } from './client-machine.js';
 import { canceledResult, resultForError, type CommandContext } from './command-context.js';
 import type { Details } from './daemon-client.js';
 import { ExitCode, exitCodeForLinkError } from './exit-codes.js';
+import { networkFailureSentence } from './network-failure.js';
 import type { CommandName, CommandResult } from './render.js';
 
 /** After a cancel call, how long to wait for the daemon's final state 5 before exiting anyway. */
 export const CANCEL_SETTLE_MS = 5000;
 
 /** The result of a link that ended with state 5 and `error`: the side's sentence for it, and the exit code. */
-export function linkFailure(command: CommandName, messages: Readonly<Record<string, string>>, error: string): CommandResult {
-  return { command, exitCode: exitCodeForLinkError(error), message: messages[error] ?? `the link failed (${error || 'unknown error'}).`, data: { error } };
+/** A network failure says where it happened (network-failure.ts): in the message, and as the daemon's words in the data. */
+export function linkFailure(command: CommandName, messages: Readonly<Record<string, string>>, error: string, details: Details = {}, peer = 'other device'): CommandResult {
+  const network = error === 'network' ? networkFailureSentence(details, peer) : undefined;
+  const where = network === undefined ? {} : { network_stage: details.network_stage, ...(details.ice ? { ice: details.ice } : {}) };
+  return {
+    command,
+    exitCode: exitCodeForLinkError(error),
+    message: network ?? messages[error] ?? `the link failed (${error || 'unknown error'}).`,
+    data: { error, ...where },
+  };
 }
 
 /** What a command does on each output of its machine. */

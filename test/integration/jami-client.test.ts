@@ -355,7 +355,7 @@ describe('Jami\'s Qt client (jami-client-qt HEAD) against jami-linkd', function 
       assert.deepEqual(await imported.recorder.waitFor(5), { error: '' });
       assert.deepEqual(await exported.recorder.waitFor(5), { error: '' });
       assert.deepEqual<StateRecord[]>(imported.recorder.states.slice(3), [[4, {}], [4, {}], [5, { error: '' }]]);
-      assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [4, {}], [5, { error: '' }]]);
+      assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress, peer_address_type: 'host' }], [4, {}], [5, { error: '' }]]);
       assert.equal(clientLinkMessage(exported.recorder.states[3]![1].error), '', 'the dialog says the account was imported');
 
       const added = await newModel.whenAdded(imported.accountId);

@@ -81,7 +81,7 @@ describe('links under hostile and heavy conditions', function () {
       [4, {}],
       [5, { error: '' }],
     ]);
-    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [4, {}], [5, { error: '' }]]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress, peer_address_type: 'host' }], [4, {}], [5, { error: '' }]]);
 
     inbox.cancel();
     identity.cancel();

@@ -85,7 +85,7 @@ describe('link a new device between two daemons', function () {
       [4, {}],
       [5, { error: '' }],
     ]);
-    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [4, {}], [5, { error: '' }]]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress, peer_address_type: 'host' }], [4, {}], [5, { error: '' }]]);
 
     const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
     const source = await oldDevice.client.call<Record<string, string>>('getAccountDetails', plainAccount);
@@ -122,7 +122,7 @@ describe('link a new device between two daemons', function () {
       [4, {}],
       [5, { error: '' }],
     ]);
-    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [4, {}], [5, { error: '' }]]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress, peer_address_type: 'host' }], [4, {}], [5, { error: '' }]]);
     const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
     assert.equal(details['Account.username'], passwordJamiId);
     assert.equal(details['Account.archiveHasPassword'], 'true');
@@ -167,7 +167,7 @@ describe('link a new device between two daemons', function () {
       [4, {}],
       [5, { error: 'auth_error' }],
     ]);
-    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [5, { error: 'auth_error' }]]);
+    assert.deepEqual<StateRecord[]>(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress, peer_address_type: 'host' }], [5, { error: 'auth_error' }]]);
     // As jamid leaves it: listed, INITIALIZING, no device, nothing on disk, until its client removes it.
     assert.ok((await newDevice.client.call<string[]>('getAccountList')).includes(imported.accountId));
     assert.deepEqual(await newDevice.client.call('getVolatileAccountDetails', imported.accountId), { 'Account.registrationStatus': 'INITIALIZING', 'Account.active': 'true' });
@@ -217,7 +217,7 @@ describe('link a new device between two daemons', function () {
     assert.equal(await oldDevice.client.call('cancelAddDevice', plainAccount, exported.opId), true);
     assert.deepEqual(await exported.recorder.waitFor(5), { error: 'canceled' });
     assert.deepEqual(await imported.recorder.waitFor(5), { error: 'canceled' });
-    assert.deepEqual(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress }], [5, { error: 'canceled' }]]);
+    assert.deepEqual(exported.recorder.states, [[2, {}], [3, { peer_address: peerAddress, peer_address_type: 'host' }], [5, { error: 'canceled' }]]);
     assert.deepEqual(imported.recorder.states, [[1, { token: imported.token }], [2, {}], [5, { error: 'canceled' }]]);
     assert.equal(await oldDevice.client.call('cancelAddDevice', plainAccount, exported.opId), false, 'already done');
   });

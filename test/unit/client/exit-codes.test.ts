@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { ExitCode, EXIT_CODE_TABLE, exitCodeForLinkError, exitCodeName, formatExitCodeTable } from '../../../client/exit-codes.js';
-import { addDeviceRefusal, exportFailure } from '../../../client/export-command.js';
+import { addDeviceRefusal, exportFailure, peerSentence } from '../../../client/export-command.js';
 import { importFailure } from '../../../client/import-command.js';
 import { resultForError, UsageError } from '../../../client/command-context.js';
 import { DaemonCallError, DaemonNotRunningError } from '../../../client/daemon-client.js';
@@ -50,6 +50,39 @@ describe('exit codes (client/exit-codes.ts)', () => {
       assert.equal(failure('network').exitCode, ExitCode.network);
       assert.equal(failure('canceled').exitCode, ExitCode.canceled);
     }
+  });
+
+  it('says where a network failure happened and what would help, from state 5\'s network_stage and ice', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ network_stage: 'signaling' }, /could not reach the new device through the DHT/],
+      [{ network_stage: 'ice', ice: 'no_relay_configured' }, /no direct path between the two networks and no TURN relay configured: jami-linkd --ice-server turn:USER:PASS@HOST:PORT/],
+      [{ network_stage: 'ice', ice: 'turn_auth_failed' }, /the TURN server refused jami-linkd's user name or password/],
+      [{ network_stage: 'ice', ice: 'turn_unreachable' }, /the TURN server did not answer/],
+      [{ network_stage: 'ice', ice: 'stun_unreachable' }, /the STUN server did not answer .* a TURN relay would help/],
+      [{ network_stage: 'ice', ice: 'no_path' }, /not even through the TURN relay/],
+      [{ network_stage: 'dtls' }, /could not connect: .*DTLS/],
+      [{ network_stage: 'sctp' }, /could not connect: .*SCTP/],
+      [{ network_stage: 'transfer' }, /the connection to the new device was lost/],
+      [{}, /the connection to the new device was lost \(network\)/],
+    ];
+    for (const [details, sentence] of cases) {
+      const result = exportFailure('network', { error: 'network', ...details });
+      assert.equal(result.exitCode, ExitCode.network);
+      assert.match(result.message!, sentence, JSON.stringify(details));
+      assert.deepEqual(result.data, { error: 'network', ...details });
+    }
+    assert.match(importFailure('network', { network_stage: 'signaling' }).message!, /could not reach the other device/);
+    assert.doesNotMatch(exportFailure('timeout', { network_stage: 'ice' }).message!, /could not connect/, 'only a network failure says so');
+  });
+
+  it('tells the old device\'s user how the new device was reached', () => {
+    const plain = (text: string): string => text;
+    assert.match(peerSentence({ peer_address: '192.168.1.5:4000', peer_address_type: 'host' }, plain), /at 192\.168\.1\.5:4000 \(directly/);
+    assert.match(peerSentence({ peer_address: '203.0.113.9:4000', peer_address_type: 'srflx' }, plain), /at 203\.0\.113\.9:4000 \(its network's public address\)/);
+    assert.match(peerSentence({ peer_address: '203.0.113.9:4000', peer_address_type: 'relay', peer_relay: '198.18.0.2:49020' }, plain),
+      /through the TURN relay 198\.18\.0\.2:49020; the new device says its address is 203\.0\.113\.9:4000/);
+    assert.match(peerSentence({ peer_address: '', peer_address_type: 'relay', peer_relay: '198.18.0.2:49020' }, plain), /did not say its own address/);
+    assert.match(peerSentence({ peer_address: '[2001:db8::5]:4000' }, plain), /at \[2001:db8::5\]:4000\.$/, 'a daemon that sends no type (Jami)');
   });
 
   it('maps errors: usage, daemon not running, D-Bus InvalidArgument, other D-Bus errors', () => {

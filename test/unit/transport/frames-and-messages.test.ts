@@ -4,8 +4,17 @@ import { MAX_ARCHIVE_BYTES } from '../../../service/contract/link-contract.js';
 import { resolveTransportSettings } from '../../../service/transport/transport-settings.js';
 import { encodeLinkMessage, parseTextFrame } from '../../../service/transport/channel/channel-frames.js';
 import { IceServerConfigError, parseIceServers } from '../../../service/transport/webrtc/ice-servers.js';
-import { candidatesOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/webrtc/session-description.js';
-import { decodeSignedMessage, encodeSignedMessage, parseOfferBody, parseReplyBody } from '../../../service/transport/signaling/signaling-messages.js';
+import { candidateAddressOf, candidatesOf, candidateTypeOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/webrtc/session-description.js';
+import {
+  decodeSignedMessage,
+  encodeSignedMessage,
+  exporterCandidatesText,
+  parseExporterCandidatesBody,
+  parseOfferBody,
+  parseReplyBody,
+  replyBodyText,
+} from '../../../service/transport/signaling/signaling-messages.js';
+import { ownAddressOf } from '../../../service/transport/open-channel.js';
 
 describe('data channel frames', () => {
   it('hands on any JSON object with a string `t` outside `link.` as a linking message, unchanged', () => {
@@ -56,6 +65,20 @@ describe('signaling messages', () => {
     assert.ok(parseReplyBody(JSON.stringify({ t: 'refused', ...common, reason: 'in_use' })));
     assert.equal(parseReplyBody(JSON.stringify({ t: 'refused', ...common, reason: 'whatever' })), undefined);
   });
+
+  it('validates trickled candidates both ways: 1 to 16 candidate lines with a mid, nothing else', () => {
+    const relay = { candidate: 'candidate:4 1 UDP 1047807 198.18.0.2 49020 typ relay raddr 0.0.0.0 rport 0', mid: '0' };
+    const fromImporter = replyBodyText('a'.repeat(40), { session: 'b'.repeat(32), bodyText: '{}' }, { t: 'candidates', candidates: [relay] }, 3);
+    assert.deepEqual(parseReplyBody(fromImporter), JSON.parse(fromImporter));
+    const fromExporter = exporterCandidatesText('a'.repeat(40), 'b'.repeat(32), [relay], 3);
+    assert.deepEqual(parseExporterCandidatesBody(fromExporter)?.candidates, [relay]);
+    const body = JSON.parse(fromExporter) as Record<string, unknown>;
+    for (const candidates of [[], Array(17).fill(relay), [{ ...relay, mid: '' }], [{ ...relay, extra: 1 }], [{ candidate: 'a=candidate:1', mid: '0' }],
+      [{ candidate: 'candidate:1\r\na=fingerprint:sha-256 00', mid: '0' }], [{ candidate: `candidate:${'x'.repeat(600)}`, mid: '0' }], ['candidate:1'], 'candidate:1']) {
+      assert.equal(parseExporterCandidatesBody(JSON.stringify({ ...body, candidates })), undefined, JSON.stringify(candidates).slice(0, 80));
+    }
+    assert.equal(parseExporterCandidatesBody(JSON.stringify({ ...body, to: 'x' })), undefined);
+  });
 });
 
 describe('session descriptions', () => {
@@ -69,6 +92,19 @@ describe('session descriptions', () => {
     assert.deepEqual(candidatesOf(sdp), [{ candidate: 'candidate:1 1 UDP 2114977791 127.0.0.1 35395 typ host', mid: '0' }]);
     assert.ok(!withoutCandidates(sdp).includes('candidate'));
     assert.ok(withoutCandidates(sdp).includes('a=fingerprint'));
+  });
+
+  it('reads a candidate\'s type and address (IPv6 in brackets), and the address a peer announced for itself', () => {
+    const host = 'candidate:1 1 UDP 2114977791 192.168.1.5 35395 typ host';
+    const srflx = 'candidate:3 1 UDP 1678769663 203.0.113.9 40001 typ srflx raddr 0.0.0.0 rport 0';
+    const host6 = 'candidate:2 1 UDP 2116026111 2001:db8::5 35395 typ host';
+    const relay = 'candidate:4 1 UDP 1047807 198.18.0.2 49020 typ relay raddr 0.0.0.0 rport 0';
+    assert.deepEqual([host, srflx, host6, relay].map(candidateTypeOf), ['host', 'srflx', 'host', 'relay']);
+    assert.equal(candidateAddressOf(host6), '[2001:db8::5]:35395');
+    assert.equal(candidateAddressOf('candidate:1 1 UDP 1 abcd.local 9 typ host'), undefined, 'an mDNS name says nothing');
+    assert.equal(ownAddressOf([host, relay, srflx].map((candidate) => ({ candidate, mid: '0' }))), '203.0.113.9:40001', 'its public address first');
+    assert.equal(ownAddressOf([relay, host6].map((candidate) => ({ candidate, mid: '0' }))), '[2001:db8::5]:35395');
+    assert.equal(ownAddressOf([relay].map((candidate) => ({ candidate, mid: '0' }))), '', 'a relay is not the peer');
   });
 });
 
