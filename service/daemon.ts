@@ -15,7 +15,8 @@ import { systemClock } from './contract/clock.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
 import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
-import { redact } from './transport/webrtc/ice-servers.js';
+import { parseIceServers, redact } from './transport/webrtc/ice-servers.js';
+import { turnDetailsOf } from './dbus/account-template.js';
 import { INSTANCE_INTERFACE, INSTANCE_PATH, INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
 import { AbandonedOperations } from './dbus/abandoned-operations.js';
@@ -126,6 +127,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         operationStarted: (client, operation) => abandoned.started(client, operation),
         registeredNameFound: (id, requestName, status, address, name) =>
           object?.emitSignal('registeredNameFound', id, requestName, status, address, name),
+        turnDetails: turnDetailsOf(parseIceServers(config.iceServers).find((server) => server.relayType !== undefined)),
       }),
       logger,
       callerCheck,

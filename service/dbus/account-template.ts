@@ -64,3 +64,27 @@ export const RING_ACCOUNT_TEMPLATE: Readonly<Record<string, string>> = {
   'TURN.server': 'turn.jami.net',
   'TURN.username': 'ring',
 };
+
+/** A TURN server as the account details name it (Jami's TURN.* keys). */
+export interface TurnSetting {
+  readonly hostname: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * The TURN.* keys for the servers this daemon really uses (Jami's client shows and edits them): the first TURN
+ * server, or TURN disabled. The realm is the server's to say (libjuice takes it from the server's challenge),
+ * so it is the template's.
+ */
+export function turnDetailsOf(turn: TurnSetting | undefined): Record<string, string> {
+  if (turn === undefined) return { 'TURN.enable': 'false', 'TURN.server': '', 'TURN.username': '', 'TURN.password': '' };
+  const host = turn.hostname.includes(':') ? `[${turn.hostname}]` : turn.hostname;
+  return {
+    'TURN.enable': 'true',
+    'TURN.server': turn.port === 3478 ? host : `${host}:${turn.port}`,
+    'TURN.username': turn.username ?? '',
+    'TURN.password': turn.password ?? '',
+  };
+}

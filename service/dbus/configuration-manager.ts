@@ -19,6 +19,8 @@ export interface ConfigurationManagerDeps {
   operationStarted(client: string, operation: { accountId: string; opId?: number }): void;
   /** registeredNameFound(accountId, requestName, status, address, name). */
   registeredNameFound(accountId: string, requestName: string, status: number, address: string, name: string): void;
+  /** The TURN.* account details of the servers in use (account-template.ts turnDetailsOf); the template's otherwise. */
+  turnDetails?: Readonly<Record<string, string>>;
 }
 
 /** registeredNameFound's status when there is no such name (jami-linkd has no name server). */
@@ -76,7 +78,7 @@ function archiveError(error: unknown): unknown {
   return new ServiceError(error.problem === 'bad_password' ? DBusErrorName.WrongPassword : DBusErrorName.InvalidArchive, error.message);
 }
 
-export function configurationManager({ accounts, links, registration, operationStarted, registeredNameFound }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
+export function configurationManager({ accounts, links, registration, operationStarted, registeredNameFound, turnDetails = {} }: ConfigurationManagerDeps): Record<string, MethodImplementation> {
   const string = (value: unknown) => value as string;
   const isAccount = (id: string) => accounts.get(id) !== undefined || accounts.getInitializing(id) !== undefined;
   return {
@@ -159,6 +161,7 @@ export function configurationManager({ accounts, links, registration, operationS
       if (record) {
         return {
           ...RING_ACCOUNT_TEMPLATE,
+          ...turnDetails,
           'Account.type': record.type,
           'Account.alias': record.alias,
           'Account.displayName': record.displayName,
@@ -173,6 +176,7 @@ export function configurationManager({ accounts, links, registration, operationS
       if (!initializing) return {};
       return {
         ...RING_ACCOUNT_TEMPLATE,
+        ...turnDetails,
         'Account.type': 'RING',
         'Account.alias': initializing.alias,
         'Account.displayName': initializing.displayName,

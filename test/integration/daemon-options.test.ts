@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
 import { DAEMON_BIN, startDaemonProcess } from '../support/daemon-process.js';
+import { TestClient } from '../support/client.js';
 
 const run = promisify(execFile);
 
@@ -50,6 +51,25 @@ describe('jami-linkd options', function () {
       assert.deepEqual(readyIceServers(own.logs), ['stun:198.18.0.1:3478', 'turn:me:***@198.18.0.1:3478?transport=tcp']);
     } finally {
       await Promise.all([none.stop(), own.stop()]);
+    }
+  });
+
+  it('shows the TURN server in use in the account details, as Jami\'s client reads them', async () => {
+    const cases = [
+      ['cx.ring.Ring.turn1', ['stun:198.18.0.1:3478', 'turn:alice:s3cret@198.18.0.1:3479?transport=tcp'], { 'TURN.enable': 'true', 'TURN.server': '198.18.0.1:3479', 'TURN.username': 'alice', 'TURN.password': 's3cret' }],
+      ['cx.ring.Ring.turn2', ['none'], { 'TURN.enable': 'false', 'TURN.server': '', 'TURN.username': '', 'TURN.password': '' }],
+    ] as const;
+    for (const [busName, iceServers, expected] of cases) {
+      const daemon = await startDaemonProcess({ busAddress: bus.address, busName, iceServers: [...iceServers] });
+      const client = await TestClient.connect(bus.address, busName);
+      try {
+        const accountId = await client.createAccount({ 'Account.type': 'RING', 'Account.alias': 'turn' });
+        const details = await client.call<Record<string, string>>('getAccountDetails', accountId);
+        for (const [key, value] of Object.entries(expected)) assert.equal(details[key], value, `${busName} ${key}`);
+      } finally {
+        client.close();
+        await daemon.stop();
+      }
     }
   });
 
