@@ -121,7 +121,7 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
 
     const exporting = jamiLink(oldDevice, 'export', 'Plain', importing.token);
     const connected = await exporting.waitFor('stdout', /Connected to the new device at /);
-    assert.match(connected.replace(/.* at (\S+)\.$/, '$1'), PEER_ADDRESS);
+    assert.match(connected.replace(/.* at (\S+) \(directly, on a shared network\)\.$/, '$1'), PEER_ADDRESS);
     await exporting.waitFor('stderr', /Link this device\? \[y\/N\] $/);
     exporting.write('y\n');
     // The new device shows the account's Jami ID and asks its user too (jamid's consent).
