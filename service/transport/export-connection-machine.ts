@@ -78,6 +78,7 @@ export type ExportEffect =
   | 'sendReady'
   | 'sendCandidates'
   | 'addRemoteCandidates'
+  | 'tellImporter'
   | 'stopSignalingTimer'
   | 'stopListening';
 
@@ -97,6 +98,8 @@ export type ExportGuard = 'identityKnown' | 'importerClosed';
 const { row, ignore } = rowsOf<ExportState, ExportInputName, ExportEffect | ExportRecord, ExportGuard, LinkFailure>();
 
 const FAIL = ['release', 'emitFailed'] as const;
+/** Giving up on a session the importer may have accepted: it is told (best effort), then we end. */
+const GIVE_UP = ['tellImporter', ...FAIL] as const;
 /** More than any honest peer trickles (a few per interface and server): the rest is ignored. */
 export const MAX_REMOTE_CANDIDATES = 64;
 const BEFORE_LINKED = ['signaling', 'connecting'] as const;
@@ -120,17 +123,17 @@ export const EXPORT_ROWS = [
   row('signaling', 'answer', 'signaling', ['recordAnswer', 'applyAnswer']),
   row('signaling', 'answer_applied', 'connecting', ['sendReady', 'stopSignalingTimer', 'startConnectTimer', 'awaitChannel']),
   row('signaling', 'answer_bad', 'ended', [...FAIL], { error: 'authentication' }),
-  row('signaling', 'answer_unusable', 'ended', [...FAIL], { error: 'network' }),
+  row('signaling', 'answer_unusable', 'ended', [...GIVE_UP], { error: 'network' }),
   row('signaling', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network' }),
   row('signaling', 'refused', 'ended', [...FAIL], { unless: 'importerClosed', error: 'authentication' }),
-  row('signaling', 'signaling_timeout', 'ended', [...FAIL], { error: 'network' }),
-  row('signaling', 'link_lost', 'ended', [...FAIL], { error: 'network' }),
+  row('signaling', 'signaling_timeout', 'ended', [...GIVE_UP], { error: 'network' }),
+  row('signaling', 'link_lost', 'ended', [...GIVE_UP], { error: 'network' }),
   row('signaling', 'close', 'ended', ['release']),
 
   // Signaling or connecting: the identity key still speaks (tombstones), a late put may still fail.
   ...BEFORE_LINKED.map((state) => row(state, 'token_claimed', 'ended', [...FAIL], { error: 'authentication' })),
   ...BEFORE_LINKED.map((state) => row(state, 'importer_gone', 'ended', [...FAIL], { error: 'network' })),
-  ...BEFORE_LINKED.map((state) => row(state, 'signaling_failed', 'ended', [...FAIL], { error: 'network' })),
+  ...BEFORE_LINKED.map((state) => row(state, 'signaling_failed', 'ended', [...GIVE_UP], { error: 'network' })),
   ...BEFORE_LINKED.map((state) => row(state, 'local_candidates', state, ['sendCandidates'])),
 
   // Connecting: the answer is applied, the importer told `ready`; the data channel must open in time.
@@ -141,9 +144,9 @@ export const EXPORT_ROWS = [
   row('connecting', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network', label: 'the importer gave up connecting' }),
   row('connecting', 'refused', 'connecting', [], { unless: 'importerClosed', label: 'answered already: a refusal cannot take it back' }),
   row('connecting', 'channel_open', 'linked', ['stopListening', 'frameChannel']),
-  row('connecting', 'channel_failed', 'ended', [...FAIL], { error: 'event' }),
-  row('connecting', 'link_lost', 'ended', [...FAIL], { error: 'network' }),
-  row('connecting', 'connect_timeout', 'ended', [...FAIL], { error: 'network' }),
+  row('connecting', 'channel_failed', 'ended', [...GIVE_UP], { error: 'event' }),
+  row('connecting', 'link_lost', 'ended', [...GIVE_UP], { error: 'network' }),
+  row('connecting', 'connect_timeout', 'ended', [...GIVE_UP], { error: 'network' }),
   row('connecting', 'close', 'ended', ['release']),
 
   // Linked: the channel is the linking layer's, and reports its own end.

@@ -29,6 +29,7 @@ import {
   decodeSignedMessage,
   encodeSignedMessage,
   exporterCandidatesText,
+  gaveUpText,
   MAX_SIGNALING_VALUE_BYTES,
   MAX_TRICKLED_CANDIDATES,
   offerDigest,
@@ -191,6 +192,8 @@ class Connection extends EventEmitter implements ExportConnection {
       case 'addRemoteCandidates':
         if (input.type === 'remote_candidates') this.addRemoteCandidates(input.candidates);
         return;
+      case 'tellImporter':
+        return this.tellImporter(context);
       case 'applyAnswer':
         if (input.type !== 'answer') return;
         try {
@@ -253,6 +256,17 @@ class Connection extends EventEmitter implements ExportConnection {
     }
   }
 
+  /** Only once the offer is out: before, no importer can have accepted the session. A lost put costs the importer its
+   *  own connect time-out, no more. */
+  private tellImporter(context: ExportContext): void {
+    const { identity, session, device } = context;
+    if (identity === undefined || session === undefined || device === undefined || this.offerPut === undefined) return;
+    const text = gaveUpText(identity.id, session.id, this.settings.clock.now());
+    this.offerPut
+      .then(() => this.putSigned(identity, 'gave_up', text, device))
+      .catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'gave_up not published'));
+  }
+
   private addRemoteCandidates(candidates: readonly RemoteCandidate[]): void {
     for (const { candidate, mid } of candidates) this.opening.peerLink?.addRemoteCandidate(candidate, mid);
   }
@@ -284,7 +298,7 @@ class Connection extends EventEmitter implements ExportConnection {
   }
 
   /** Signed by the device key, sealed to the importer, put on its inbox (named by the id and the token's code). */
-  private putSigned(identity: PublishedIdentity, purpose: 'offer' | 'ready' | 'candidates', bodyText: string, device: { readonly privateKey: KeyObject }): Promise<void> {
+  private putSigned(identity: PublishedIdentity, purpose: 'offer' | 'ready' | 'candidates' | 'gave_up', bodyText: string, device: { readonly privateKey: KeyObject }): Promise<void> {
     const signature = signFor(purpose, Buffer.from(bodyText, 'utf8'), device.privateKey);
     const inbox = inboxKey(identity.id, this.runner.context.token.code);
     return this.settings.signaling.put(inbox, seal(identity.sealingKey, 'offer', encodeSignedMessage({ bodyText, signature })));

@@ -46,6 +46,8 @@ export type ImportInput =
   | { type: 'local_candidates'; candidates: RemoteCandidate[] }
   /** The accepted exporter's candidates gathered after its offer, signed by its device key for this session. */
   | { type: 'remote_candidates'; candidates: RemoteCandidate[] }
+  /** The accepted exporter gave up on its session (signed by its device key). */
+  | { type: 'exporter_gave_up' }
   | OpeningInput;
 
 /** The importer's checks of an offer, in order. */
@@ -115,6 +117,7 @@ export const IMPORT_ROWS = [
   row('connecting', 'link_lost', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
   row('connecting', 'connect_timeout', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
   row('connecting', 'answer_unpublished', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
+  row('connecting', 'exporter_gave_up', 'ended', ['release', 'emitFailed'], { error: 'network', label: 'no need to tell it: it is gone' }),
   row('connecting', 'close', 'ended', [...END_CONNECTING]),
 
   // Linked: the channel is the linking layer's; the rendezvous only still refuses offers until closed.
@@ -123,6 +126,8 @@ export const IMPORT_ROWS = [
   ignore('linked', 'remote_candidates', 'the channel is open: ICE needs nothing more'),
   ignore('linked', 'local_candidates', 'the channel is open: ICE needs nothing more'),
   ignore('waiting', 'remote_candidates', 'no exporter accepted yet'),
+  ignore('waiting', 'exporter_gave_up', 'no exporter accepted yet'),
+  ignore('linked', 'exporter_gave_up', 'the channel opened: the framed channel reports its own end'),
   ignore('linked', 'link_lost', 'the framed channel reports its own end'),
   ignore('linked', 'answer_unpublished', 'the channel opened without the DHT confirming the answer'),
   row('linked', 'close', 'ended', ['release']),

@@ -31,6 +31,7 @@ import {
   MAX_SIGNALING_VALUE_BYTES,
   MAX_TRICKLED_CANDIDATES,
   parseExporterCandidatesBody,
+  parseGaveUpBody,
   parseOfferBody,
   parseReadyBody,
   replyBodyText,
@@ -104,13 +105,16 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
       const offer = parseOfferBody(message.bodyText);
       const ready = offer === undefined ? parseReadyBody(message.bodyText) : undefined;
       const trickled = offer === undefined && ready === undefined ? parseExporterCandidatesBody(message.bodyText) : undefined;
+      const gaveUp = offer === undefined && ready === undefined && trickled === undefined ? parseGaveUpBody(message.bodyText) : undefined;
       if (offer !== undefined) {
         const received = offer.to === this.identity.id ? this.receivedOffer(message, offer) : undefined;
         if (received !== undefined) this.runner.dispatch({ type: 'offer', offer: received });
       } else if (ready !== undefined) {
         this.runner.dispatch({ type: 'ready', body: ready, message });
       } else if (trickled !== undefined) {
-        if (this.fromAcceptedExporter(trickled.to, trickled.session, message)) this.runner.dispatch({ type: 'remote_candidates', candidates: [...trickled.candidates] });
+        if (this.fromAcceptedExporter('candidates', trickled.to, trickled.session, message)) this.runner.dispatch({ type: 'remote_candidates', candidates: [...trickled.candidates] });
+      } else if (gaveUp !== undefined) {
+        if (this.fromAcceptedExporter('gave_up', gaveUp.to, gaveUp.session, message)) this.runner.dispatch({ type: 'exporter_gave_up' });
       } else {
         this.log.debug('ignored a value that is not an offer to us');
       }
@@ -132,12 +136,12 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     return message;
   }
 
-  /** Signed by the accepted exporter's device key, for its session with us, with room left for candidates. */
-  private fromAcceptedExporter(to: string, session: string, message: SignedMessage): boolean {
+  /** Signed by the accepted exporter's device key, for its session with us (and for candidates, with room left). */
+  private fromAcceptedExporter(purpose: 'candidates' | 'gave_up', to: string, session: string, message: SignedMessage): boolean {
     const accepted = this.runner.context.accepted;
     if (accepted === undefined || to !== this.identity.id || session !== accepted.received.body.session) return false;
-    if (accepted.candidates.length >= MAX_REMOTE_CANDIDATES) return false;
-    return verifyFor('candidates', Buffer.from(message.bodyText, 'utf8'), message.signature, accepted.devicePublicKey);
+    if (purpose === 'candidates' && accepted.candidates.length >= MAX_REMOTE_CANDIDATES) return false;
+    return verifyFor(purpose, Buffer.from(message.bodyText, 'utf8'), message.signature, accepted.devicePublicKey);
   }
 
   /** The offer with its reply key, unless its session was seen before (a replay). */
@@ -330,6 +334,8 @@ function whyOf(input: ImportInput): string {
       return input.why;
     case 'connect_timeout':
       return 'peer connection timed out';
+    case 'exporter_gave_up':
+      return 'the exporter gave up';
     default:
       return input.type;
   }

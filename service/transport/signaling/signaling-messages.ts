@@ -69,6 +69,18 @@ export interface ExporterCandidatesBody {
 }
 
 /**
+ * Exporter -> importer, signed by the device key, sealed like the offer: "I gave up on this session" (time-out,
+ * failed connection), so an importer that accepted it ends now instead of at its own time-out.
+ */
+export interface GaveUpBody {
+  readonly t: 'gave_up';
+  readonly v: 1;
+  readonly to: string;
+  readonly session: string;
+  readonly ts: number;
+}
+
+/**
  * Why the importer refused an offer. One neutral 'not_accepted' for every check that failed (code, chain,
  * signature, SDP), so a refusal tells a sender nothing about which part of its offer was right.
  */
@@ -144,6 +156,18 @@ export function replyBodyText(
 export function exporterCandidatesText(to: string, session: string, candidates: readonly CandidateEntry[], ts: number): string {
   const body: ExporterCandidatesBody = { t: 'candidates', v: 1, to, session, candidates: candidates.map(({ candidate, mid }) => ({ candidate, mid })), ts };
   return JSON.stringify(body);
+}
+
+export function gaveUpText(to: string, session: string, ts: number): string {
+  const body: GaveUpBody = { t: 'gave_up', v: 1, to, session, ts };
+  return JSON.stringify(body);
+}
+
+export function parseGaveUpBody(text: string): GaveUpBody | undefined {
+  const o = parseJsonObject(text);
+  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'ts']) || o.t !== 'gave_up' || o.v !== 1) return undefined;
+  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !isTimestamp(o.ts)) return undefined;
+  return o as unknown as GaveUpBody;
 }
 
 export function parseExporterCandidatesBody(text: string): ExporterCandidatesBody | undefined {

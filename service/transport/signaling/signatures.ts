@@ -3,7 +3,7 @@
 
 import { sign, verify, type KeyObject } from 'node:crypto';
 
-export type SignaturePurpose = 'identity' | 'tombstone' | 'offer' | 'reply' | 'ready' | 'candidates';
+export type SignaturePurpose = 'identity' | 'tombstone' | 'offer' | 'reply' | 'ready' | 'candidates' | 'gave_up';
 
 function signedBytes(purpose: SignaturePurpose, data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`jami-linkd/${purpose}/v1\n`, 'utf8'), data]);

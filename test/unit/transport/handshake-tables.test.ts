@@ -32,6 +32,7 @@ const IMPORT_INPUTS = [
   { type: 'ready', body: { to: 'x', session: 'y', answer: 'z' }, message: { bodyText: '', signature: Buffer.alloc(0) } },
   { type: 'local_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.1 1 typ relay', mid: '0' }] },
   { type: 'remote_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.2 1 typ relay', mid: '0' }] },
+  { type: 'exporter_gave_up' },
   { type: 'link_lost', why: 'test' },
   { type: 'connect_timeout' },
   { type: 'channel_open', dc: undefined, location: { address: '127.0.0.1:1', type: 'host' } },
