@@ -173,7 +173,8 @@ describe('links across real networks: IPv4 (routed, NAT, symmetric NAT, TURN, a 
     for (const run of [clean, dead]) assertShown(run, { types: ['host'], address: addressPattern(bed().device('lannew').address.ipv4) });
   });
 
-  it(`links over a path losing 5% of its packets, a small and a ${MB} MB account`, async () => {
+  it(`links over a path losing 5% of its packets, a small and a ${MB} MB account`, async function () {
+    this.timeout(240000);
     const [small, big] = await links().withPair('loss5old', 'natnew', { iceServers: [stunServer(bed())] }, async (pair) => {
       const first = await runLink(pair, { timeoutMs: 60000 });
       report(first, 'small');
