@@ -9,7 +9,7 @@ import { defaultConfig, DEFAULT_BOOTSTRAP, DEFAULT_ICE_SERVERS, type DaemonConfi
 import { startDaemon, NameTakenError } from '../service/daemon.js';
 import { createLogger } from '../service/log.js';
 import { DataDirError } from '../service/accounts/account-store.js';
-import { parseHostPort } from '../service/dht/dht-node.js';
+import { bindOptionFor, parseHostPort } from '../service/dht/dht-node.js';
 import { parseIceServers } from '../service/transport/webrtc/ice-servers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,6 +38,15 @@ function integer(min: number, max: number) {
     }
     return parsed;
   };
+}
+
+function ipAddress(value: string): string {
+  try {
+    bindOptionFor(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
 }
 
 function bootstrapList(values: string[] | undefined): string[] {
@@ -80,7 +89,7 @@ const program = new Command('jami-linkd')
       .env('JAMI_LINKD_BOOTSTRAP'),
   )
   .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any)').argParser(integer(0, 65535)).default(defaults.dhtPort).env('JAMI_LINKD_DHT_PORT'))
-  .addOption(new Option('--dht-bind <ipv4>', 'IPv4 address the DHT node binds to (default: all)').env('JAMI_LINKD_DHT_BIND'))
+  .addOption(new Option('--dht-bind <address>', 'IPv4 or IPv6 address the DHT node binds to; the other family binds all (default: all)').argParser(ipAddress).env('JAMI_LINKD_DHT_BIND'))
   .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast; JAMI_LINKD_PEER_DISCOVERY=0)'))
   .addOption(new Option('--link-timeout <seconds>', 'time-out of a link once its devices are connected').argParser(integer(1, 86400)).default(seconds(defaults.linkTimeoutMs)).env('JAMI_LINKD_LINK_TIMEOUT'))
   .addOption(new Option('--token-lifetime <seconds>', 'how long a shown token waits for the old device (0: until canceled, as Jami)').argParser(integer(0, 86400)).default(seconds(defaults.tokenLifetimeMs)).env('JAMI_LINKD_TOKEN_LIFETIME'))

@@ -13,7 +13,7 @@ export interface DaemonConfig {
   /** host:port list; empty for none. */
   bootstrap: string[];
   dhtPort: number;
-  /** IPv4 address the DHT node binds to (default: all). */
+  /** IPv4 or IPv6 address the DHT node binds that family to; the other family binds all (default: all). */
   dhtBind?: string;
   peerDiscovery: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

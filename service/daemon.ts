@@ -50,7 +50,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       port: config.dhtPort,
       bootstrap: config.bootstrap,
       peerDiscovery: config.peerDiscovery,
-      bindIPv4: config.dhtBind,
+      bindAddress: config.dhtBind,
       logger,
     });
     cleanups.push(() => dht.stop());

@@ -1,6 +1,7 @@
 // The daemon's single DHT node: started at launch, bootstrapped in the background (the daemon works
 // offline), and offered to the link transport as a SignalingBus of raw values.
 
+import { isIPv4, isIPv6 } from 'node:net';
 import { DhtRunner, type Value } from 'opendht-node';
 import type { SignalingBus } from '../contract/link-contract.js';
 import type { Logger } from '../contract/logger.js';
@@ -10,8 +11,8 @@ export interface DhtNodeOptions {
   /** host:port pairs; an empty list runs without bootstrap. */
   bootstrap: readonly string[];
   peerDiscovery: boolean;
-  /** Bind address for IPv4 (tests use 127.0.0.1). */
-  bindIPv4?: string;
+  /** An IPv4 or IPv6 address for that family's socket (tests use 127.0.0.1); the other family binds all. */
+  bindAddress?: string;
   logger: Logger;
 }
 
@@ -21,6 +22,16 @@ export function parseHostPort(text: string): { host: string; port: number } {
   const port = match ? Number(match[3]) : NaN;
   if (!match || port < 1 || port > 65535) throw new Error(`"${text}" is not host:port`);
   return { host: match[1] ?? match[2], port };
+}
+
+/**
+ * The runner's bind option for one address of either family: an IPv6-only host binds its IPv6
+ * socket, a dual-stack or IPv4 host its IPv4 one. Throws a clear error on anything but an address.
+ */
+export function bindOptionFor(address: string): { bindIPv4: string } | { bindIPv6: string } {
+  if (isIPv4(address)) return { bindIPv4: address };
+  if (isIPv6(address)) return { bindIPv6: address };
+  throw new Error(`"${address}" is not an IPv4 or IPv6 address`);
 }
 
 export class DhtNode implements SignalingBus {
@@ -34,7 +45,7 @@ export class DhtNode implements SignalingBus {
     const node = new DhtNode(options);
     await node.runner.run({
       port: options.port,
-      bindIPv4: options.bindIPv4,
+      ...(options.bindAddress !== undefined ? bindOptionFor(options.bindAddress) : {}),
       peerDiscovery: options.peerDiscovery,
       peerPublish: options.peerDiscovery,
     });

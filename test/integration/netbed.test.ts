@@ -165,6 +165,16 @@ describe('network test bed (namespaces, nftables NAT, coturn, dhtnode)', functio
     assert.deepEqual(wanAll.messages.map((m) => m.text), ['to-host']);
   });
 
+  it('lets a packet to an address nobody routes vanish, as on the Internet, instead of failing the send', async () => {
+    // coturn closes an allocation whose relayed send fails (ENETUNREACH): a host candidate behind NAT would kill it.
+    const { agent: wanSender } = await UdpAgent.start(bed, bed.wan.namespace, bed.wan.host.ipv4!, 0, 'wan-to-private');
+    const { agent: a, port: aPort } = await UdpAgent.start(bed, bed.device('a').namespace, '0.0.0.0');
+    await wanSender.send(bed.device('a').address.ipv4!, aPort, 'to-a-private');
+    await wanSender.send(bed.wan.host.ipv4!, listenerPort, 'after-private');
+    await listener.message(text('after-private'), WAIT_MS, 'the packet sent after it');
+    assert.deepEqual(a.messages, []);
+  });
+
   it('answers STUN from behind NAT with the router address', async () => {
     const turn = bed.wan.turnServer!;
     const stun = bed.spawn(bed.device('a').namespace, 'turnutils_stunclient', ['-p', String(turn.port), turn.address.ipv4!]);

@@ -76,6 +76,30 @@ function defaultRouteLines(gateway: { ipv4?: string; ipv6?: string }): string[] 
   ];
 }
 
+/**
+ * The wan's default route, as the Internet has one: packets to addresses nobody routes (a NATed
+ * LAN's private prefix, a host candidate seen in an SDP) leave on a veth whose peer is down and
+ * vanish. Without it a send fails at once with ENETUNREACH, and coturn closes a whole allocation
+ * when relaying to such an address fails that way (so TURN never worked behind the bed's NATs).
+ * The gateways are fixed neighbours: nothing is asked, nothing answers.
+ */
+function sinkRouteLines(wan: WanPlan): string[] {
+  const { wanSink: sink, wanSinkPeer: peer } = INTERFACES;
+  return [
+    `link add ${sink} type veth peer name ${peer}`,
+    `link set ${sink} up`,
+    ...(wan.host.ipv4
+      ? [`neigh add ${SINK_GATEWAY.ipv4} lladdr ${SINK_GATEWAY.mac} dev ${sink} nud permanent`, `route add default via ${SINK_GATEWAY.ipv4} dev ${sink} onlink`]
+      : []),
+    ...(wan.host.ipv6
+      ? [`neigh add ${SINK_GATEWAY.ipv6} lladdr ${SINK_GATEWAY.mac} dev ${sink} nud permanent`, `route add ::/0 via ${SINK_GATEWAY.ipv6} dev ${sink} onlink`]
+      : []),
+  ];
+}
+
+/** Inside the documentation prefix, outside every address the plan hands out. */
+const SINK_GATEWAY = { ipv4: '198.18.255.254', ipv6: '2001:db8:ffff::fe', mac: '02:00:00:00:00:fe' } as const;
+
 export class NetBed {
   readonly runId: string;
   readonly plan: BedPlan;
@@ -209,6 +233,7 @@ export class NetBed {
       ...[wan.host, wan.turn, wan.dead].flatMap((a) => addressLines(bridge, a, 24, 64, ' preferred_lft 0')),
     ]);
     await execIn(wan.namespace, 'nft', ['-f', '-'], { input: wanRuleset(wan.dead) });
+    await ipBatch(wan.namespace, sinkRouteLines(wan));
   }
 
   async #buildRouter(router: RouterPlan, wan: WanPlan): Promise<RouterSide> {

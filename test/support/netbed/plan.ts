@@ -78,7 +78,7 @@ export interface BedPlan {
 }
 
 /** Interface names inside the namespaces (each namespace has its own, so they repeat freely). */
-export const INTERFACES = { wanBridge: 'br0', routerWan: 'wan0', routerLan: 'lan0', device: 'eth0' } as const;
+export const INTERFACES = { wanBridge: 'br0', wanSink: 'sink0', wanSinkPeer: 'sink1', routerWan: 'wan0', routerLan: 'lan0', device: 'eth0' } as const;
 /** IFNAMSIZ - 1: the kernel's limit on an interface name. */
 export const MAX_INTERFACE_NAME = 15;
 export const WAN_PREFIX = { ipv4: '198.18.0.0/24', ipv6: '2001:db8::/64' } as const;

@@ -30,12 +30,13 @@ export const TURN_PORT = 3478;
 export const TURN_CREDENTIALS = { user: 'netbed', password: 'netbed-secret', realm: 'netbed.test' } as const;
 const STARTUP_MS = 10000;
 
-export async function startDhtNode(spawnInWan: SpawnInWan, address: Addresses): Promise<DhtService> {
+/** `port`: another than DHT_PORT for a second DHT beside the bed's own (a fresh one per link, say). */
+export async function startDhtNode(spawnInWan: SpawnInWan, address: Addresses, port = DHT_PORT): Promise<DhtService> {
   // dhtnode binds every address of the namespace; only wan addresses exist there.
-  const process = spawnInWan('dhtnode', ['-s', '-v', '-p', String(DHT_PORT)], { label: 'dhtnode' });
+  const process = spawnInWan('dhtnode', ['-s', '-v', '-p', String(port)], { label: port === DHT_PORT ? 'dhtnode' : `dhtnode-${port}` });
   await process.waitForOutput(/state changed to Running|DHT node initialised/, STARTUP_MS, 'that the DHT node runs');
-  const bootstrap = hostPort((address.ipv4 ?? address.ipv6)!, DHT_PORT);
-  return { address, port: DHT_PORT, bootstrap, process };
+  const bootstrap = hostPort((address.ipv4 ?? address.ipv6)!, port);
+  return { address, port, bootstrap, process };
 }
 
 export async function startCoturn(spawnInWan: SpawnInWan, address: Addresses, logDir: string): Promise<TurnService> {
