@@ -229,7 +229,7 @@ class Connection extends EventEmitter implements ExportConnection {
         return this.opening.release();
       case 'emitFailed': {
         const diagnosis = error === 'network' ? this.diagnosis(context) : undefined;
-        this.log.warn({ reason: error, why: whyOf(input), ...diagnosis }, 'export failed');
+        this.log.warn({ reason: error, why: whyOf(input), ...diagnosis, connection: this.opening.summary() }, 'export failed');
         return safeEmit(this, this.log, 'failed', error, diagnosis);
       }
     }

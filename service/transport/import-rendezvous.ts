@@ -233,7 +233,7 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
         return this.publishTombstone('closed');
       case 'emitFailed': {
         const diagnosis = error === 'network' ? this.diagnosis(input) : undefined;
-        this.log.warn({ reason: error, why: whyOf(input), ...diagnosis }, 'import failed');
+        this.log.warn({ reason: error, why: whyOf(input), ...diagnosis, connection: this.opening.summary() }, 'import failed');
         return safeEmit(this, this.log, 'failed', error, diagnosis);
       }
     }

@@ -54,6 +54,11 @@ export class ChannelOpening {
     return this.link?.diagnose() ?? { stage: 'signaling' };
   }
 
+  /** For the failure's log line: what the peer link saw. */
+  summary(): Record<string, unknown> {
+    return this.link?.summary() ?? {};
+  }
+
   /** From here ICE must connect within connectTimeoutMs (then the channel open within handshakeTimeoutMs). */
   startTimer(): void {
     this.timer.start(this.settings.connectTimeoutMs, () => this.deliver({ type: 'connect_timeout' }));

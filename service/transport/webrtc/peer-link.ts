@@ -128,6 +128,18 @@ export class PeerLink {
     if (this.iceConnected) handler();
   }
 
+  /** What this side saw, for the log of a failed link: candidate types gathered, servers' trouble, how far it got. */
+  summary(): Record<string, unknown> {
+    return {
+      gathered: [...this.gatheredTypes],
+      serverTrouble: [...eventsSince(this.countsAtStart)],
+      servers: this.servers.map((server) => `${server.relayType === undefined ? 'stun' : server.relayType}:${server.hostname}:${server.port}`),
+      iceConnected: this.iceConnected,
+      dtlsConnected: this.dtlsConnected,
+      selected: this.selectedPair(),
+    };
+  }
+
   /** Where this connection stopped, for a failure before (or after) the channel opened. */
   diagnose(): NetworkDiagnosis {
     if (this.channelOpened) return { stage: 'transfer' };
