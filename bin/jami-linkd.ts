@@ -10,7 +10,7 @@ import { startDaemon, NameTakenError } from '../service/daemon.js';
 import { createLogger } from '../service/log.js';
 import { DataDirError } from '../service/accounts/account-store.js';
 import { bindOptionFor, parseHostPort } from '../service/dht/dht-node.js';
-import { parseIceServers } from '../service/transport/webrtc/ice-servers.js';
+import { parseIceServers, unsupportedByIceAgent } from '../service/transport/webrtc/ice-servers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const STOP_DEADLINE_MS = 5000;
@@ -74,6 +74,10 @@ function iceServerList(values: string[] | undefined): string[] {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+  const unsupported = unsupportedByIceAgent(values);
+  if (unsupported.length > 0) {
+    throw new InvalidArgumentError(`TURN over TCP or TLS is not supported by the WebRTC stack (libjuice relays over UDP only): ${unsupported.join(', ')}; use turn:USER:PASS@HOST:PORT`);
+  }
   return values;
 }
 
@@ -96,7 +100,7 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(seconds(defaults.peerTimeoutMs)).env('JAMI_LINKD_PEER_TIMEOUT'))
   .addOption(new Option('--signaling-timeout <seconds>', 'how long the old device waits for the new one to answer through the DHT').argParser(integer(1, 3600)).default(seconds(defaults.signalingTimeoutMs)).env('JAMI_LINKD_SIGNALING_TIMEOUT'))
   .addOption(new Option('--abandon-timeout <seconds>', 'cancel a link waiting for its user this long after the client that started it left the bus').argParser(integer(1, 86400)).default(seconds(defaults.abandonTimeoutMs)).env('JAMI_LINKD_ABANDON_TIMEOUT'))
-  .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable or comma-separated (stun:host:port, turn:user:pass@host:port[?transport=tcp], turns:...); "none" for none (default: Jami\'s, turn.jami.net)').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
+  .addOption(new Option('--ice-server <url>', 'STUN/TURN server for WebRTC, repeatable or comma-separated (stun:host:port, turn:user:pass@host:port; TURN over UDP); "none" for none (default: Jami\'s, turn.jami.net)').argParser(collect).env('JAMI_LINKD_ICE_SERVERS'))
   .addOption(new Option('--ice-bind <address>', 'local address WebRTC uses for its candidates (default: every interface)').env('JAMI_LINKD_ICE_BIND'))
   .addOption(new Option('--key-bits <bits>', 'RSA size of new keys').argParser(integer(2048, 8192)).default(defaults.keyBits).env('JAMI_LINKD_KEY_BITS'))
   .addOption(new Option('--max-pending-imports <n>', 'accounts that may wait for another device at once; addAccount refuses more').argParser(integer(1, 1024)).default(defaults.maxPendingImports).env('JAMI_LINKD_MAX_PENDING_IMPORTS'))

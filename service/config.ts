@@ -47,15 +47,11 @@ export const DEFAULT_BOOTSTRAP = 'bootstrap.jami.net:4222';
 /**
  * Jami's own defaults (its account template: TURN server turn.jami.net, user, password and realm "ring").
  * A TURN server answers STUN too, so one host gives both the public address of each device (behind an
- * ordinary NAT) and a relay (behind symmetric NATs, where nothing else works); TCP for networks that
- * block UDP. The server learns each device's public address and, through the relay, carries the
- * DTLS-encrypted link (it cannot read it).
+ * ordinary NAT) and a relay (behind symmetric NATs, where nothing else works). Not TURN over TCP: the
+ * WebRTC stack (libjuice) relays over UDP only. The server learns each device's public address and,
+ * through the relay, carries the DTLS-encrypted link (it cannot read it).
  */
-export const DEFAULT_ICE_SERVERS: readonly string[] = [
-  'stun:turn.jami.net:3478',
-  'turn:ring:ring@turn.jami.net:3478',
-  'turn:ring:ring@turn.jami.net:3478?transport=tcp',
-];
+export const DEFAULT_ICE_SERVERS: readonly string[] = ['stun:turn.jami.net:3478', 'turn:ring:ring@turn.jami.net:3478'];
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');

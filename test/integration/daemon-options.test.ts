@@ -29,14 +29,13 @@ describe('jami-linkd options', function () {
     await bus?.stop();
   });
 
-  it("uses Jami's STUN and TURN servers by default (UDP and TCP), and logs them without their password", async () => {
+  it("uses Jami's STUN and TURN servers by default, and logs them without their password", async () => {
     // No link is started: nothing is sent to these servers.
     const daemon = await startDaemonProcess({ busAddress: bus.address, iceServers: 'default' });
     try {
       assert.deepEqual(readyIceServers(daemon.logs), [
         'stun:turn.jami.net:3478',
         'turn:ring:***@turn.jami.net:3478',
-        'turn:ring:***@turn.jami.net:3478?transport=tcp',
       ]);
     } finally {
       await daemon.stop();
@@ -45,10 +44,10 @@ describe('jami-linkd options', function () {
 
   it('takes "none" for no servers, and the user\'s own servers instead of the defaults', async () => {
     const none = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.none', iceServers: ['none'] });
-    const own = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.own', iceServers: ['stun:198.18.0.1:3478,turn:me:p%40ss@198.18.0.1:3478?transport=tcp'] });
+    const own = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.own', iceServers: ['stun:198.18.0.1:3478,turn:me:p%40ss@198.18.0.1:3478'] });
     try {
       assert.deepEqual(readyIceServers(none.logs), []);
-      assert.deepEqual(readyIceServers(own.logs), ['stun:198.18.0.1:3478', 'turn:me:***@198.18.0.1:3478?transport=tcp']);
+      assert.deepEqual(readyIceServers(own.logs), ['stun:198.18.0.1:3478', 'turn:me:***@198.18.0.1:3478']);
     } finally {
       await Promise.all([none.stop(), own.stop()]);
     }
@@ -56,7 +55,7 @@ describe('jami-linkd options', function () {
 
   it('shows the TURN server in use in the account details, as Jami\'s client reads them', async () => {
     const cases = [
-      ['cx.ring.Ring.turn1', ['stun:198.18.0.1:3478', 'turn:alice:s3cret@198.18.0.1:3479?transport=tcp'], { 'TURN.enable': 'true', 'TURN.server': '198.18.0.1:3479', 'TURN.username': 'alice', 'TURN.password': 's3cret' }],
+      ['cx.ring.Ring.turn1', ['stun:198.18.0.1:3478', 'turn:alice:s3cret@198.18.0.1:3479'], { 'TURN.enable': 'true', 'TURN.server': '198.18.0.1:3479', 'TURN.username': 'alice', 'TURN.password': 's3cret' }],
       ['cx.ring.Ring.turn2', ['none'], { 'TURN.enable': 'false', 'TURN.server': '', 'TURN.username': '', 'TURN.password': '' }],
     ] as const;
     for (const [busName, iceServers, expected] of cases) {
@@ -79,6 +78,7 @@ describe('jami-linkd options', function () {
     [['--ice-server', 'none,stun:host'], /^error: option '--ice-server': "none" cannot be combined with ICE server URLs$/m],
     [['--ice-server', 'turn:user:s3cret@host:1?transport=sctp'], /^error: option '--ice-server': unsupported ICE server URL turn:user:\*\*\*@host/m],
     [['--bootstrap', 'nowhere'], /^error: option '--bootstrap': "nowhere" is not host:port$/m],
+    [['--ice-server', 'turn:u:s3cret@host:443?transport=tcp,turns:u:s3cret@host'], /^error: option '--ice-server': TURN over TCP or TLS is not supported by the WebRTC stack \(libjuice relays over UDP only\): turn:u:\*\*\*@host:443\?transport=tcp, turns:u:\*\*\*@host; use/m],
   ] as const) {
     it(`refuses ${args.join(' ')} with one line and exit code 2`, async () => {
       const result = await run(process.execPath, [DAEMON_BIN, '--bus', bus.address, ...args]).then(

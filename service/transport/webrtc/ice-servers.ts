@@ -67,3 +67,14 @@ export function parseIceServers(specs: readonly IceServerSpec[]): IceServer[] {
     return urls.map((url) => parseUrl(url, spec.username, spec.credential));
   });
 }
+
+/**
+ * node-datachannel's ICE agent (libjuice) relays over UDP only: it skips TURN over TCP and TLS with a warning,
+ * so such a server would silently do nothing. The daemon refuses them at start; this says which.
+ */
+export function unsupportedByIceAgent(specs: readonly IceServerSpec[]): string[] {
+  return specs.flatMap((spec) => {
+    const urls = typeof spec === 'string' ? [spec] : typeof spec.urls === 'string' ? [spec.urls] : [...spec.urls];
+    return urls.filter((url) => /^turns:|\?transport=tcp$/.test(url)).map(redact);
+  });
+}
