@@ -100,8 +100,8 @@ export class ChannelOpening {
     const pair = link.selectedPair();
     if (pair === undefined) return { type: 'channel_failed', error: 'network', why: 'no selected candidate pair' };
     const { address, type } = pair.remote;
-    if (type !== 'relay') return { type: 'channel_open', dc, location: { address, type } };
-    return { type: 'channel_open', dc, location: { address: ownAddressOf(announced), type, relay: address } };
+    if (type !== 'relay' && !isRelayOf(address, announced)) return { type: 'channel_open', dc, location: { address, type } };
+    return { type: 'channel_open', dc, location: { address: ownAddressOf(announced), type: 'relay', relay: address } };
   }
 }
 
@@ -131,6 +131,14 @@ export function startHandshake<S extends string, I extends Input, E extends stri
     },
   });
   return { runner, opening: new ChannelOpening(settings, log, (input) => runner.dispatch(input)) };
+}
+
+/**
+ * True when `address` is one of the relays the peer announced: its checks through the relay often arrive before
+ * the trickled relay candidate does, and ICE then names the pair's remote side peer-reflexive.
+ */
+function isRelayOf(address: string, announced: readonly RemoteCandidate[]): boolean {
+  return announced.some(({ candidate }) => candidateTypeOf(candidate) === 'relay' && candidateAddressOf(candidate) === address);
 }
 
 /** The address a peer announced for itself: its public one (server-reflexive) if it learnt it, else a local one. */

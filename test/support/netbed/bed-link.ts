@@ -269,14 +269,15 @@ export function turnServers(bed: NetBed, options: { password?: string; family?: 
   if (!turn) throw new Error('the bed runs no coturn');
   const password = rememberSecret(options.password ?? turn.password);
   const where = `${encodeURIComponent(turn.user)}:${encodeURIComponent(password)}@${hostPort(pick(turn.address, options.family), turn.port)}`;
-  return [`turn:${where}`, `turn:${where}?transport=tcp`];
+  // UDP only: libjuice relays over UDP, and the daemon refuses TCP/TLS TURN URLs.
+  return [`turn:${where}`];
 }
 
-/** STUN and TURN (UDP, TCP) at the wan's dead address, which swallows every packet. */
+/** STUN and TURN at the wan's dead address, which swallows every packet. */
 export function deadServers(bed: NetBed): string[] {
   const dead = hostPort(pick(bed.wan.dead), 3478);
   const password = rememberSecret('dead-server-password');
-  return [`stun:${dead}`, `turn:nobody:${password}@${dead}`, `turn:nobody:${password}@${dead}?transport=tcp`];
+  return [`stun:${dead}`, `turn:nobody:${password}@${dead}`];
 }
 
 function pick(address: Addresses, family?: 'ipv4' | 'ipv6'): string {
