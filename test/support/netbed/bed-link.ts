@@ -155,6 +155,12 @@ export interface LinkOptions {
   readonly password?: string;
   /** From addDevice to both DONEs (default 120 s): past it runLink rejects, saying what each side showed. */
   readonly timeoutMs?: number;
+  /**
+   * Export attempts with the same token (default 1). An old device that could not reach the new one through the
+   * DHT ends `network`/`signaling` while the new device, which never heard of it, keeps waiting with its token
+   * (as Jami's does): its user tries again, as a user would.
+   */
+  readonly exportAttempts?: number;
 }
 
 export interface LinkRun {
@@ -170,6 +176,8 @@ export interface LinkRun {
   readonly exportDoneMs: number;
   /** The old device's state 3 details, if it got there. */
   readonly exportAuthenticating?: Details;
+  /** The DONEs of export attempts that failed at signaling before the last one (see exportAttempts). */
+  readonly abandonedExports: readonly Details[];
   readonly archiveBytes?: number;
 }
 
@@ -222,12 +230,23 @@ export async function runLink(pair: LinkPair, options: LinkOptions = {}): Promis
   );
 
   const started = performance.now();
-  const opId = await oldDevice.client.call<number>('addDevice', oldAccount, token);
-  if (!(opId > 0)) throw new Error(`addDevice returned ${opId}`);
-  const exporting = exportKey(oldAccount, opId);
+  const abandonedExports: Details[] = [];
+  let opId = 0;
+  let exporting = '';
+  let confirmable = false;
+  for (let attempt = 1; ; attempt++) {
+    opId = await oldDevice.client.call<number>('addDevice', oldAccount, token);
+    if (!(opId > 0)) throw new Error(`addDevice returned ${opId}`);
+    exporting = exportKey(oldAccount, opId);
+    confirmable = await authenticatingOrDone(oldDevice, exporting, timeoutMs);
+    const done = oldDevice.log.timed(exporting).find(({ state }) => state === DONE)?.details;
+    const newDeviceWaits = newDevice.log.timed(importing).every(({ state }) => state === 1);
+    if (confirmable || attempt >= (options.exportAttempts ?? 1) || done?.network_stage !== 'signaling' || !newDeviceWaits) break;
+    abandonedExports.push(done);
+  }
 
   const oldUser = (async () => {
-    if (await authenticatingOrDone(oldDevice, exporting, timeoutMs)) await oldDevice.client.call('confirmAddDevice', oldAccount, opId);
+    if (confirmable) await oldDevice.client.call('confirmAddDevice', oldAccount, opId);
   })();
   const newUser = (async () => {
     if (!(await authenticatingOrDone(newDevice, importing, timeoutMs))) return;
@@ -252,6 +271,7 @@ export async function runLink(pair: LinkPair, options: LinkOptions = {}): Promis
     importDoneMs: importDone.at - started,
     exportDoneMs: exportDone.at - started,
     exportAuthenticating: exportStates.find(({ state }) => state === AUTHENTICATING)?.details,
+    abandonedExports,
     archiveBytes,
   };
 }
