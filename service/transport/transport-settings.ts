@@ -5,6 +5,7 @@ import { MAX_ARCHIVE_BYTES, type SignalingBus } from '../contract/link-contract.
 import { silentLogger, type Logger } from '../contract/logger.js';
 import type { FramedChannelOptions } from './channel/framed-channel.js';
 import { verifyAccountChain, type AccountChainVerifier } from './signaling/certificate-chain.js';
+import { DEFAULT_FIRST_PAUSE_MS, DEFAULT_MAX_PAUSE_MS, DEFAULT_SIGNALING_ATTEMPTS, retryingSignaling } from './signaling/retrying-signaling.js';
 import { parseIceServers, type IceServerSpec } from './webrtc/ice-servers.js';
 import type { PeerLinkOptions } from './webrtc/peer-link.js';
 
@@ -24,6 +25,9 @@ export interface LinkTransportOptions {
   readonly clock?: Clock;
   /** Export side: from the token to the importer's answer (default 30 s) => 'network'. */
   readonly signalingTimeoutMs?: number;
+  /** A DHT put or get the network failed is tried this often in all (default 5; 1: never again), each within
+   *  signalingTimeoutMs of its first try. */
+  readonly signalingAttempts?: number;
   /** Either side: from answer to open data channel (default 20 s) => 'network'. */
   readonly connectTimeoutMs?: number;
   /** close(): how long to wait for the peer's acknowledgement (default 5 s). */
@@ -69,8 +73,15 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
   }
   const maxFailedAttempts = positive('maxFailedAttempts', options.maxFailedAttempts, 3);
   if (!Number.isInteger(maxFailedAttempts)) throw new RangeError('maxFailedAttempts must be an integer');
+  const signalingTimeoutMs = positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000);
+  const signalingRetry = {
+    attempts: positive('signalingAttempts', options.signalingAttempts, DEFAULT_SIGNALING_ATTEMPTS),
+    firstPauseMs: DEFAULT_FIRST_PAUSE_MS,
+    maxPauseMs: DEFAULT_MAX_PAUSE_MS,
+    deadlineMs: signalingTimeoutMs,
+  };
   return {
-    signaling: options.signaling,
+    signaling: retryingSignaling(options.signaling, signalingRetry, clock, logger),
     logger,
     clock,
     verifyAccountChain: options.verifyAccountChain ?? verifyAccountChain,
@@ -89,7 +100,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 5_000),
       maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, MAX_ARCHIVE_BYTES, true),
     },
-    signalingTimeoutMs: positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000),
+    signalingTimeoutMs,
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 20_000),
     maxFailedAttempts,
   };
