@@ -27,6 +27,7 @@ export type OpeningInput =
 
 export class ChannelOpening {
   private link: PeerLink | undefined;
+  private heartbeatLane: DataChannel | undefined;
   private channel: FramedChannel | undefined;
   private readonly timer: OneShotTimer;
 
@@ -34,9 +35,11 @@ export class ChannelOpening {
     this.timer = new OneShotTimer(settings.clock);
   }
 
-  /** The peer connection this side will open its channel on; its loss becomes 'link_lost'. */
+  /** The peer connection this side will open its channel on; its loss becomes 'link_lost'. Its heartbeat lane
+   *  is opened now, on both sides before any ICE check, as a negotiated lane must be. */
   adopt(link: PeerLink): void {
     this.link = link;
+    this.heartbeatLane = link.openHeartbeatChannel();
     link.onLost((why) => this.deliver({ type: 'link_lost', why }));
   }
 
@@ -62,7 +65,7 @@ export class ChannelOpening {
   /** The verified channel as the PeerChannel the linking layer gets; the time-out stops. */
   frame(dc: DataChannel, peerAddress: string): FramedChannel {
     this.timer.clear();
-    this.channel = new FramedChannel(dc, this.link!, peerAddress, this.settings.channel);
+    this.channel = new FramedChannel(dc, this.link!, peerAddress, this.settings.channel, this.heartbeatLane);
     this.log.info({ peerAddress }, 'data channel open');
     return this.channel;
   }

@@ -6,6 +6,7 @@ import nodeDataChannel, { type DataChannel, type IceServer, type PeerConnection 
 import { Deferred } from '../../contract/deferred.js';
 import { describeError } from '../../contract/guards.js';
 import type { Logger } from '../../contract/logger.js';
+import { HEARTBEAT_LANE_INIT, HEARTBEAT_LANE_LABEL } from './heartbeat-lane.js';
 import { sameFingerprint, type DtlsFingerprint } from './session-description.js';
 
 export const DATA_CHANNEL_LABEL = 'jami-link';
@@ -91,6 +92,27 @@ export class PeerLink {
     } catch (error) {
       this.logger.debug({ err: describeError(error) }, 'remote candidate refused');
       return false;
+    }
+  }
+
+  /**
+   * The heartbeat lane (heartbeat-lane.ts). Both sides must open it before the SCTP association is up (before
+   * ICE can connect), or the peer refuses data on its stream; the answerer after the offer is applied, or
+   * libdatachannel would make an offer of its own. Its loss alone does not end the link, so neither does its
+   * absence: undefined once closed, too early on the answerer, or when libdatachannel refuses it.
+   */
+  openHeartbeatChannel(): DataChannel | undefined {
+    if (this.closed || (this.role === 'answerer' && this.pc.remoteDescription() === null)) return undefined;
+    try {
+      const lane = this.pc.createDataChannel(HEARTBEAT_LANE_LABEL, HEARTBEAT_LANE_INIT);
+      // node-datachannel 0.33 forgets a channel only once a JS onClosed handler ran: one collected without such
+      // a handler stays in its registry, and cleanup() (shutdownTransport) then crashes on it. This one holds
+      // nothing, so the lane keeps no link alive; the framed channel replaces it with its own.
+      lane.onClosed(() => {});
+      return lane;
+    } catch (error) {
+      this.logger.debug({ err: describeError(error) }, 'heartbeat lane refused');
+      return undefined;
     }
   }
 
