@@ -1,6 +1,7 @@
-// The heartbeat lane's shape: a second data channel beside "jami-link" that carries only pings, unordered and
-// never retransmitted, so a ping overtakes nothing and waits behind nothing of the ordered channel (an archive
-// in flight). framed-channel.ts says how it is used; PROTOCOL.md section 7 gives the wire facts.
+// The heartbeat lane's shape: a second data channel beside "jami-link" that carries only pings, on a stream of
+// its own, unordered and never retransmitted: a ping waits for no gap in the ordered stream to be repaired, and
+// a lost one is dropped rather than resent with SCTP's growing back-off. framed-channel.ts says how it is used;
+// PROTOCOL.md section 7 gives the wire facts and what the lane cannot do.
 
 import type { DataChannelInitConfig } from 'node-datachannel';
 

@@ -105,10 +105,13 @@ export class PeerLink {
     if (this.closed || (this.role === 'answerer' && this.pc.remoteDescription() === null)) return undefined;
     try {
       const lane = this.pc.createDataChannel(HEARTBEAT_LANE_LABEL, HEARTBEAT_LANE_INIT);
-      // node-datachannel 0.33 forgets a channel only once a JS onClosed handler ran: one collected without such
-      // a handler stays in its registry, and cleanup() (shutdownTransport) then crashes on it. This one holds
-      // nothing, so the lane keeps no link alive; the framed channel replaces it with its own.
+      // node-datachannel 0.33 keeps every channel in a registry that cleanup() (shutdownTransport) walks, and
+      // forgets one only when libdatachannel reports it closed to a JS onClosed handler; a channel collected
+      // before that is a dangling entry, and cleanup() crashes on it (the transport tests did, at exit). So an
+      // onClosed handler from the start (the framed channel replaces it with its own), and a callback that
+      // keeps the lane reachable until then (node-datachannel drops it with the others at that report).
       lane.onClosed(() => {});
+      lane.onOpen(() => void lane);
       return lane;
     } catch (error) {
       this.logger.debug({ err: describeError(error) }, 'heartbeat lane refused');
