@@ -28,7 +28,9 @@ export interface LinkTransportOptions {
   /** A DHT put or get the network failed is tried this often in all (default 5; 1: never again), each within
    *  signalingTimeoutMs of its first try. */
   readonly signalingAttempts?: number;
-  /** Either side: from answer to open data channel (default 20 s) => 'network'. */
+  /** Either side: from answer to open data channel (default 45 s) => 'network'. Through a router losing 20% each
+   *  way, DTLS and SCTP alone took up to 25 s (100 tries: median 2 s, 2 over 20 s), 31 s through two such; and
+   *  libdatachannel gives a DTLS handshake up after ~31 s by itself: this timer is for a connection that hangs. */
   readonly connectTimeoutMs?: number;
   /** close(): how long to wait for the peer's acknowledgement (default 5 s). */
   readonly closeTimeoutMs?: number;
@@ -40,6 +42,9 @@ export interface LinkTransportOptions {
   /** Largest archive accepted (default MAX_ARCHIVE_BYTES, 65 MiB: an account archive can be no larger). */
   readonly maxArchiveBytes?: number;
 }
+
+/** See connectTimeoutMs; bench/lossy-path.ts measures it. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 45_000;
 
 export interface TransportSettings {
   readonly signaling: SignalingBus;
@@ -101,7 +106,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, MAX_ARCHIVE_BYTES, true),
     },
     signalingTimeoutMs,
-    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 20_000),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
     maxFailedAttempts,
   };
 }
