@@ -28,6 +28,7 @@ export type OpeningInput =
 
 export class ChannelOpening {
   private link: PeerLink | undefined;
+  private heartbeatLane: DataChannel | undefined;
   private channel: FramedChannel | undefined;
   private readonly timer: OneShotTimer;
 
@@ -35,9 +36,11 @@ export class ChannelOpening {
     this.timer = new OneShotTimer(settings.clock);
   }
 
-  /** The peer connection this side will open its channel on; its loss becomes 'link_lost'. */
+  /** The peer connection this side will open its channel on; its loss becomes 'link_lost'. Its heartbeat lane
+   *  is opened now, on both sides before any ICE check, as a negotiated lane must be. */
   adopt(link: PeerLink): void {
     this.link = link;
+    this.heartbeatLane = link.openHeartbeatChannel();
     link.onLost((why) => this.deliver({ type: 'link_lost', why }));
     // ICE found its pair: DTLS and SCTP get their own time, a lossy path needs it (retransmits of 1 s and more).
     link.onIceConnected(() => {
@@ -81,7 +84,7 @@ export class ChannelOpening {
   /** The verified channel as the PeerChannel the linking layer gets; the time-out stops. */
   frame(dc: DataChannel, location: PeerLocation): FramedChannel {
     this.timer.clear();
-    this.channel = new FramedChannel(dc, this.link!, location, this.settings.channel);
+    this.channel = new FramedChannel(dc, this.link!, location, this.settings.channel, this.heartbeatLane);
     this.log.info({ peerAddress: location.address, peerAddressType: location.type, relay: location.relay }, 'data channel open');
     return this.channel;
   }

@@ -5,6 +5,7 @@ import { MAX_ARCHIVE_BYTES, type SignalingBus } from '../contract/link-contract.
 import { silentLogger, type Logger } from '../contract/logger.js';
 import type { FramedChannelOptions } from './channel/framed-channel.js';
 import { verifyAccountChain, type AccountChainVerifier } from './signaling/certificate-chain.js';
+import { DEFAULT_FIRST_PAUSE_MS, DEFAULT_MAX_PAUSE_MS, DEFAULT_SIGNALING_ATTEMPTS, retryingSignaling } from './signaling/retrying-signaling.js';
 import { parseIceServers, type IceServerSpec } from './webrtc/ice-servers.js';
 import { DEFAULT_DESCRIPTION_WAIT_MS, type PeerLinkOptions } from './webrtc/peer-link.js';
 
@@ -24,9 +25,14 @@ export interface LinkTransportOptions {
   readonly clock?: Clock;
   /** Export side: from the token to the importer's answer (default 30 s) => 'network'. */
   readonly signalingTimeoutMs?: number;
+  /** A DHT put or get the network failed is tried this often in all (default 5; 1: never again), each within
+   *  signalingTimeoutMs of its first try. */
+  readonly signalingAttempts?: number;
   /** Either side: from answer to ICE connected (default 20 s) => 'network'. */
   readonly connectTimeoutMs?: number;
-  /** Either side: from ICE connected to open data channel, DTLS and SCTP (default 20 s) => 'network'. */
+  /** Either side: from ICE connected to open data channel (default 45 s) => 'network'. Through a router losing 20%
+   *  each way, DTLS and SCTP alone took up to 25 s (100 tries: median 2 s, 2 over 20 s), 31 s through two such; and
+   *  libdatachannel gives a DTLS handshake up after ~31 s by itself: this timer is for a connection that hangs. */
   readonly handshakeTimeoutMs?: number;
   /** How long a local description waits for server-reflexive candidates (default 250 ms; later ones trickle). */
   readonly descriptionWaitMs?: number;
@@ -40,6 +46,9 @@ export interface LinkTransportOptions {
   /** Largest archive accepted (default MAX_ARCHIVE_BYTES, 65 MiB: an account archive can be no larger). */
   readonly maxArchiveBytes?: number;
 }
+
+/** See handshakeTimeoutMs. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 45_000;
 
 export interface TransportSettings {
   readonly signaling: SignalingBus;
@@ -74,8 +83,15 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
   }
   const maxFailedAttempts = positive('maxFailedAttempts', options.maxFailedAttempts, 3);
   if (!Number.isInteger(maxFailedAttempts)) throw new RangeError('maxFailedAttempts must be an integer');
+  const signalingTimeoutMs = positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000);
+  const signalingRetry = {
+    attempts: positive('signalingAttempts', options.signalingAttempts, DEFAULT_SIGNALING_ATTEMPTS),
+    firstPauseMs: DEFAULT_FIRST_PAUSE_MS,
+    maxPauseMs: DEFAULT_MAX_PAUSE_MS,
+    deadlineMs: signalingTimeoutMs,
+  };
   return {
-    signaling: options.signaling,
+    signaling: retryingSignaling(options.signaling, signalingRetry, clock, logger),
     logger,
     clock,
     verifyAccountChain: options.verifyAccountChain ?? verifyAccountChain,
@@ -95,9 +111,9 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 5_000),
       maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, MAX_ARCHIVE_BYTES, true),
     },
-    signalingTimeoutMs: positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000),
+    signalingTimeoutMs,
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 20_000),
-    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, 20_000),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS),
     maxFailedAttempts,
   };
 }

@@ -1,5 +1,7 @@
 // The framed channel's life as a table: open, closing (our bye sent, waiting for the peer's bye_ack),
 // lingering (ended for our user, the connection kept a moment so a last error frame reaches the peer), ended.
+// The peer is alive while it makes progress: anything it sends, on the channel or on the heartbeat lane, and
+// the data it acknowledges (our queue drains), restart the idle timer; a complete message is not needed.
 // The archive bookkeeping and the bytes on the wire are effects; which of them happen, and when the user
 // hears 'closed', is decided here. PROTOCOL.md ("Both sides: the framed channel") reads against it.
 
@@ -38,6 +40,8 @@ export type ChannelInput =
   | { type: 'connection_lost'; why: string }
   | { type: 'peer_silent' }
   | { type: 'heartbeat_due' }
+  /** Time for a ping on the heartbeat lane. */
+  | { type: 'pulse_due' }
   | { type: 'close_timeout' }
   | { type: 'linger_over' };
 
@@ -59,6 +63,7 @@ export type ChannelEffect =
   | 'sendError'
   | 'sendByeAck'
   | 'sendPing'
+  | 'sendPulse'
   | 'sendBye'
   | 'stopHeartbeat'
   | 'startCloseTimer'
@@ -87,13 +92,16 @@ export const CHANNEL_ROWS = [
   // Our user sends; only an open channel takes anything.
   row('open', 'send_message', 'open', ['sendMessage']),
   row('open', 'send_archive', 'open', ['startArchive']),
-  row('open', 'buffer_low', 'open', ['pump']),
+  // Our queue drained: the peer acknowledged what was in flight, which is progress however slow the path.
+  row('open', 'buffer_low', 'open', ['restartIdleTimer', 'pump']),
   ignore(['closing', 'lingering'], 'buffer_low', 'nothing is pumped once closing: the archive was rejected'),
   row('open', 'heartbeat_due', 'open', ['sendPing']),
+  row('open', 'pulse_due', 'open', ['sendPulse']),
   // Only an armed receiver takes an archive header (takeHeader refuses any other): the linking layer arms it
   // when it expects an archive, with the announced size, so a peer cannot make us hold an archive unasked.
   row('open', 'expect_archive', 'open', ['armReceiver']),
   ignore(['closing', 'lingering'], 'heartbeat_due', 'the heartbeat stops when closing'),
+  ignore(['closing', 'lingering'], 'pulse_due', 'the heartbeat stops when closing'),
 
   // The peer sends: open and closing read alike (everything before the peer's bye_ack must be read), only
   // an open channel hands messages and archives to our user.

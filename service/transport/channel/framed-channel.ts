@@ -1,7 +1,15 @@
 // The PeerChannel the linking layer uses: its messages as opaque JSON text, the archive as flow-controlled binary
 // chunks behind a size + SHA-256 header, a heartbeat, and a bye/bye_ack handshake so close() loses nothing.
 // The channel's life is the table in framed-channel-machine.ts; this file classifies what the data channel
-// says into the machine's inputs and performs its effects.
+// (and the heartbeat lane beside it) says into the machine's inputs and performs its effects.
+//
+// Liveness on a slow, lossy path is progress, not complete messages. The sender of an archive hears little:
+// it counts the peer's acknowledgements (its send queue draining) as signs of life. The archive is pumped so
+// that at most one chunk waits in libdatachannel's send queue, one FIFO for all streams in front of usrsctp
+// (it held 1 MiB, and every ping waited behind it). Pings also go, four per heartbeat, on the heartbeat lane
+// (webrtc/heartbeat-lane.ts: unordered, never retransmitted, a stream of its own): a lost one is dropped, so
+// on a lossy, otherwise idle link the pings never stall in SCTP's retransmission back-off. PROTOCOL.md
+// section 7 ("Liveness") says what no ping can bridge.
 
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -24,7 +32,8 @@ export interface ChannelCarrier {
 export interface FramedChannelOptions {
   readonly logger: Logger;
   readonly clock: Clock;
-  /** A ping is sent this often; 0 disables the heartbeat. */
+  /** A ping is sent this often on the channel, and PULSES_PER_HEARTBEAT times as often on the heartbeat lane;
+   *  0 disables the heartbeat. */
   readonly heartbeatMs: number;
   /** Nothing received for this long => the peer is gone ('network'). 0 disables. */
   readonly idleTimeoutMs: number;
@@ -38,7 +47,14 @@ export interface FramedChannelOptions {
 }
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
-export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * bufferedAmount counts only libdatachannel's own queue, which fills once usrsctp's send buffer (1 MiB) is full:
+ * pumping stops as soon as one chunk waits there, and resumes when it drained (usrsctp keeps the path busy
+ * meanwhile; loopback throughput is unchanged). Whatever waits there delays every later message, pings too.
+ */
+export const DEFAULT_HIGH_WATER_BYTES = 1;
+/** Lane pings are never retransmitted: several per heartbeat, so losing a few on a lossy path is not silence. */
+export const PULSES_PER_HEARTBEAT = 4;
 
 interface IncomingArchive {
   readonly size: number;
@@ -69,6 +85,9 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   private readonly closeTimer: OneShotTimer;
   private readonly idleTimer: OneShotTimer;
   private readonly heartbeatTimer: OneShotTimer;
+  private readonly pulseTimer: OneShotTimer;
+  /** The heartbeat lane while it is usable: dropped when it closes (a peer without one resets its stream). */
+  private lane: DataChannel | undefined;
   private readonly chunkBytes: number;
   private readonly highWaterBytes: number;
   private readonly logger: Logger;
@@ -84,9 +103,11 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     private readonly carrier: ChannelCarrier,
     readonly location: PeerLocation,
     private readonly options: FramedChannelOptions,
+    lane?: DataChannel,
   ) {
     super();
     this.logger = options.logger;
+    this.lane = lane;
     this.runner = new MachineRunner({
       initial: CHANNEL_MACHINE.initial,
       context: CHANNEL_MACHINE.context,
@@ -100,14 +121,17 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     this.closeTimer = new OneShotTimer(options.clock);
     this.idleTimer = new OneShotTimer(options.clock);
     this.heartbeatTimer = new OneShotTimer(options.clock);
+    this.pulseTimer = new OneShotTimer(options.clock);
     const maxMessage = dc.maxMessageSize();
     this.chunkBytes = Math.max(1, Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxMessage > 0 ? maxMessage : DEFAULT_CHUNK_BYTES));
     this.highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
     dc.setBufferedAmountLowThreshold(Math.floor(this.highWaterBytes / 4));
     FramedChannel.listen(dc, this.relay);
+    if (lane !== undefined) FramedChannel.listenLane(lane, this.relay);
     carrier.onLost((why) => this.runner.dispatch({ type: 'connection_lost', why }));
     this.restartIdleTimer();
     this.scheduleHeartbeat();
+    this.schedulePulse();
   }
 
   /** Throws TypeError for what is not a LinkMessage the channel may carry; dropped (logged) once not open. */
@@ -152,6 +176,14 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       if (parsed.frame.t === 'link.error') this.logger.warn({ reason: parsed.frame.reason }, 'peer reported a protocol error');
       this.runner.dispatch(inputOf(parsed.frame));
     }
+  }
+
+  /** What came on the heartbeat lane: a ping, the only thing it carries, or a protocol error. */
+  private receivePulse(message: string | Buffer | ArrayBuffer): void {
+    this.runner.dispatch({ type: 'heard' });
+    const parsed = typeof message === 'string' ? parseTextFrame(message) : undefined;
+    if (parsed?.kind === 'frame' && parsed.frame.t === 'link.ping') this.runner.dispatch({ type: 'ping' });
+    else this.runner.dispatch({ type: 'protocol_error', why: 'not a ping on the heartbeat lane' });
   }
 
   private perform(effect: ChannelEffect, input: ChannelInput, error: LinkFailure | undefined): void {
@@ -202,10 +234,14 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       case 'sendPing':
         this.sendFrame({ t: 'link.ping' });
         return this.scheduleHeartbeat();
+      case 'sendPulse':
+        this.sendPulse();
+        return this.schedulePulse();
       case 'sendBye':
         this.sendFrame({ t: 'link.bye' }, 'bye_unsent');
         return;
       case 'stopHeartbeat':
+        this.pulseTimer.clear();
         return this.heartbeatTimer.clear();
       case 'startCloseTimer':
         return this.closeTimer.start(this.options.closeTimeoutMs, () => {
@@ -322,6 +358,8 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     this.closeTimer.clear();
     this.idleTimer.clear();
     this.heartbeatTimer.clear();
+    this.pulseTimer.clear();
+    this.lane = undefined;
     this.expected = undefined;
     this.incoming = undefined;
     this.rejectOutgoing('the channel closed before the archive was acknowledged');
@@ -341,6 +379,29 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     if (this.options.heartbeatMs > 0) this.heartbeatTimer.start(this.options.heartbeatMs, () => this.runner.dispatch({ type: 'heartbeat_due' }));
   }
 
+  private schedulePulse(): void {
+    if (this.options.heartbeatMs > 0 && this.lane !== undefined) {
+      this.pulseTimer.start(this.options.heartbeatMs / PULSES_PER_HEARTBEAT, () => this.runner.dispatch({ type: 'pulse_due' }));
+    }
+  }
+
+  /** Best effort: a lane that cannot send is dropped, which only means fewer signs of life. */
+  private sendPulse(): void {
+    try {
+      this.lane?.sendMessage(PING_TEXT);
+    } catch (err) {
+      this.dropLane(`a ping could not be sent: ${describeError(err)}`);
+    }
+  }
+
+  /** The lane is gone: the peer has none (it reset the stream) or the connection is going (the channel says so). */
+  private dropLane(why: string): void {
+    if (this.lane === undefined) return;
+    this.lane = undefined;
+    this.pulseTimer.clear();
+    this.logger.debug({ why }, 'heartbeat lane dropped');
+  }
+
   /** The end of this channel's life: nothing of it is reachable from the data channel any more. */
   private closeCarrier(): void {
     this.closeTimer.clear();
@@ -354,22 +415,37 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
    * only `relay`, so an ended channel (its listeners, the session behind them) can still be collected.
    */
   private static listen(dc: DataChannel, relay: Relay): void {
-    const to = <A extends unknown[]>(act: (channel: FramedChannel, ...args: A) => void) => (...args: A): void => {
-      const channel = relay.channel;
-      if (channel === undefined) return;
-      try {
-        act(channel, ...args);
-      } catch (err) {
-        channel.logger.error({ err: describeError(err) }, 'data channel callback failed');
-        channel.runner.dispatch({ type: 'connection_lost', why: 'internal error' });
-      }
-    };
+    const to = FramedChannel.through(relay, 'data channel');
     dc.onBufferedAmountLow(to((channel) => channel.runner.dispatch({ type: 'buffer_low' })));
     dc.onMessage(to((channel, message: string | Buffer | ArrayBuffer) => channel.receive(message)));
     dc.onClosed(to((channel) => channel.runner.dispatch({ type: 'connection_lost', why: 'data channel closed' })));
     dc.onError(to((channel, why: string) => channel.runner.dispatch({ type: 'connection_lost', why: `data channel error: ${why}` })));
   }
+
+  /** The lane's callbacks, held through `relay` like the channel's; its end is not the link's. */
+  private static listenLane(lane: DataChannel, relay: Relay): void {
+    const to = FramedChannel.through(relay, 'heartbeat lane');
+    lane.onMessage(to((channel, message: string | Buffer | ArrayBuffer) => channel.receivePulse(message)));
+    lane.onClosed(to((channel) => channel.dropLane('closed')));
+    lane.onError(to((channel, why: string) => channel.dropLane(`error: ${why}`)));
+  }
+
+  /** Callbacks that reach the channel only through `relay` (nothing once it ended); a throw ends the link. */
+  private static through(relay: Relay, source: string) {
+    return <A extends unknown[]>(act: (channel: FramedChannel, ...args: A) => void) => (...args: A): void => {
+      const channel = relay.channel;
+      if (channel === undefined) return;
+      try {
+        act(channel, ...args);
+      } catch (err) {
+        channel.logger.error({ err: describeError(err) }, `${source} callback failed`);
+        channel.runner.dispatch({ type: 'connection_lost', why: 'internal error' });
+      }
+    };
+  }
 }
+
+const PING_TEXT = encodeLinkFrame({ t: 'link.ping' });
 
 /** A transport frame as the machine's input. */
 function inputOf(frame: LinkFrame): ChannelInput {

@@ -8,6 +8,7 @@ import { Deferred } from '../../contract/deferred.js';
 import { describeError } from '../../contract/guards.js';
 import type { CandidateType, IceProblem, NetworkDiagnosis } from '../../contract/link-contract.js';
 import type { Logger } from '../../contract/logger.js';
+import { HEARTBEAT_LANE_INIT, HEARTBEAT_LANE_LABEL } from './heartbeat-lane.js';
 import { eventsSince, gatheringCounts, type GatheringCounts } from './ice-log.js';
 import { candidatesOf, candidateTypeOf, sameFingerprint, type DtlsFingerprint, type RemoteCandidate } from './session-description.js';
 
@@ -167,6 +168,30 @@ export class PeerLink {
     } catch (error) {
       this.logger.debug({ err: describeError(error) }, 'remote candidate refused');
       return false;
+    }
+  }
+
+  /**
+   * The heartbeat lane (heartbeat-lane.ts). Both sides must open it before the SCTP association is up (before
+   * ICE can connect), or the peer refuses data on its stream; the answerer after the offer is applied, or
+   * libdatachannel would make an offer of its own. Its loss alone does not end the link, so neither does its
+   * absence: undefined once closed, too early on the answerer, or when libdatachannel refuses it.
+   */
+  openHeartbeatChannel(): DataChannel | undefined {
+    if (this.closed || (this.role === 'answerer' && this.pc.remoteDescription() === null)) return undefined;
+    try {
+      const lane = this.pc.createDataChannel(HEARTBEAT_LANE_LABEL, HEARTBEAT_LANE_INIT);
+      // node-datachannel 0.33 keeps every channel in a registry that cleanup() (shutdownTransport) walks, and
+      // forgets one only when libdatachannel reports it closed to a JS onClosed handler; a channel collected
+      // before that is a dangling entry, and cleanup() crashes on it (the transport tests did, at exit). So an
+      // onClosed handler from the start (the framed channel replaces it with its own), and a callback that
+      // keeps the lane reachable until then (node-datachannel drops it with the others at that report).
+      lane.onClosed(() => {});
+      lane.onOpen(() => void lane);
+      return lane;
+    } catch (error) {
+      this.logger.debug({ err: describeError(error) }, 'heartbeat lane refused');
+      return undefined;
     }
   }
 
