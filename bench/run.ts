@@ -1,4 +1,4 @@
-// npm run bench: every benchmark in turn (BENCH_ONLY=wormhole|link|daemon|dht|scale picks one). wormhole is the
+// npm run bench: every benchmark in turn (BENCH_ONLY=wormhole|trace|link|daemon|dht|scale picks one). wormhole is the
 // side-by-side table of issue 14 (bench/side-by-side.ts; root: it may apt-get magic-wormhole, and makes a netns).
 
 import { spawnSync } from 'node:child_process';
@@ -8,10 +8,12 @@ import { benchDaemonStart } from './daemon-start.js';
 import { benchLink } from './link.js';
 import { benchDhtScale } from './dht-scale.js';
 import { benchSideBySide } from './side-by-side.js';
+import { benchLinkTrace } from './link-trace.js';
 
 const only = process.env.BENCH_ONLY;
 
 if (!only || only === 'wormhole') await benchSideBySide();
+if (!only || only === 'trace') await benchLinkTrace();
 if (!only || only === 'daemon') await benchDaemonStart();
 if (!only || only === 'link') await benchLink();
 if (!only || only === 'scale') await benchDhtScale();

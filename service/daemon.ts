@@ -19,6 +19,7 @@ import { redact } from './transport/webrtc/ice-servers.js';
 import { INSTANCE_INTERFACE, INSTANCE_PATH, INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
 import { AbandonedOperations } from './dbus/abandoned-operations.js';
+import { traced, tracedSignaling, tracingWanted } from './link-trace.js';
 
 export class NameTakenError extends Error {}
 
@@ -54,8 +55,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     });
     cleanups.push(() => dht.stop());
 
+    // JAMI_LINKD_TRACE=1: every DHT round and slow accounts call of a link gets a timed debug line.
+    const tracing = tracingWanted();
+    const trace = <T>(step: string, work: () => Promise<T>): Promise<T> => (tracing ? traced(logger, step, {}, work) : work());
     const transport = createLinkTransport({
-      signaling: dht,
+      signaling: tracing ? tracedSignaling(dht, logger) : dht,
       iceServers: config.iceServers,
       bindAddress: config.iceBind,
       idleTimeoutMs: config.peerTimeoutMs,
@@ -72,18 +76,19 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       exportAccounts: {
         exists: (id) => accounts.exists(id),
         hasPassword: (id) => accounts.hasPassword(id),
-        credentials: async (id) => {
-          const { chainPem, keyPem } = await accounts.deviceCredentials(id);
-          return { certificateChainPem: chainPem, devicePrivateKeyPem: keyPem };
-        },
-        openArchive: (id, password) => accounts.openArchive(id, password),
+        credentials: (id) =>
+          trace('device credentials read', async () => {
+            const { chainPem, keyPem } = await accounts.deviceCredentials(id);
+            return { certificateChainPem: chainPem, devicePrivateKeyPem: keyPem };
+          }),
+        openArchive: (id, password) => trace('archive opened', () => accounts.openArchive(id, password)),
         recordDevice: async (id, chainPem) => {
           if (!(await accounts.addKnownDevice(id, chainPem))) logger.warn({ accountId: id }, 'the new device\'s certificate does not prove a device of the account');
         },
       },
       importAccounts: {
         storeLinkedAccount: (id, archive, password, exporter) =>
-          accounts.storeLinked(id, archive, password, { jamiId: exporter.accountId, exporterChainPem: exporter.chainPem }),
+          trace('account stored', () => accounts.storeLinked(id, archive, password, { jamiId: exporter.accountId, exporterChainPem: exporter.chainPem })),
         // Every failed import ends here, before its DONE: what it stored and its device key are gone; the
         // account stays listed, holding nothing, until its client removes it (as jamid leaves it).
         discard: (id) => accounts.abandonLink(id),

@@ -71,6 +71,7 @@ export interface NewAccountDetails {
 }
 
 export interface StoreLogger {
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }
@@ -258,11 +259,25 @@ export class AccountStore extends EventEmitter {
   ): Promise<{ stored: true; deviceChain: string } | { stored: false; foundAccount: string }> {
     const entry = this.initializing.get(id);
     if (entry?.stage !== 'linking') throw new Error(`account ${id} is not waiting for an archive`);
+    // Where a store's time goes (a debug line): the new device's time from archive received to `stored`.
+    const started = performance.now();
+    const lap = (() => {
+      let last = started;
+      return () => {
+        const now = performance.now();
+        const ms = Math.round((now - last) * 100) / 100;
+        last = now;
+        return ms;
+      };
+    })();
     const content = await unpackPlainArchive(plainArchive);
+    const unpackMs = lap();
     const found = accountIdentityOf(content).certificate.id;
     if (found !== expected.jamiId) return { stored: false, foundAccount: found };
     const deviceKey = (await this.deviceKeys.get(id)) ?? undefined;
+    const deviceKeyWaitMs = lap();
     const archive = await encodeReceivedArchive(plainArchive, content, password || undefined);
+    const encodeMs = lap();
     const exporter = deviceOfChain(expected.exporterChainPem, found);
     const { deviceChainPem } = await this.writeAccount(id, content, {
       alias: entry.alias || archiveAlias(content),
@@ -273,6 +288,7 @@ export class AccountStore extends EventEmitter {
       archive,
       otherDevices: exporter === undefined ? {} : { [exporter.deviceId]: exporter.name },
     });
+    this.options.logger.debug?.({ accountId: id, unpackMs, deviceKeyWaitMs, encodeMs, writeMs: lap(), bytes: plainArchive.length }, 'linked account stored');
     return { stored: true, deviceChain: deviceChainPem };
   }
 
