@@ -13,7 +13,7 @@ const LINKS = Number(process.env.BENCH_TRACE_LINKS ?? 9);
 const PASSWORD = process.env.BENCH_TRACE_PASSWORD === '1' ? 'trace password' : undefined;
 /** Fields that say which step a line is, beyond its message. */
 const LABEL_FIELDS = ['step', 'state', 'machine'] as const;
-const SHOWN_FIELDS = ['ms', 'sinceListen', 'bytes', 'candidates', 'unpackMs', 'deviceKeyWaitMs', 'encodeMs', 'writeMs', 'peerAddressType'] as const;
+const SHOWN_FIELDS = ['ms', 'sinceListen', 'bytes', 'candidates', 'unpackMs', 'deviceKeyWaitMs', 'sealMs', 'writeMs', 'peerAddressType'] as const;
 
 interface TraceLine {
   /** ms from the addDevice call. */
