@@ -10,7 +10,7 @@
 // transit relay on 127.0.0.1 in a network namespace of ours; installs the Debian packages when missing).
 // Environment: BENCH_SBS_RUNS (5), BENCH_SBS_BIG_RUNS (3), BENCH_SBS_BIG_MB (50), BENCH_SBS_PASSWORD_RUNS (3),
 // BENCH_SBS_LINK_RUNS (15), BENCH_SBS_GROWTH_SIZES (0.01,1,10,50), BENCH_SBS_CONCURRENCY (1,10,50),
-// BENCH_SBS_GROWTH_RUNS (3).
+// BENCH_SBS_GROWTH_RUNS (3); BENCH_SBS_PARTS picks parts (e2e,daemon,cli,start,growth; default all).
 
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -44,6 +44,7 @@ const GROWTH = {
   concurrency: listFrom('BENCH_SBS_CONCURRENCY', '1,10,50'),
   runs: numberFrom('BENCH_SBS_GROWTH_RUNS', 3),
 };
+const PARTS = new Set((process.env.BENCH_SBS_PARTS ?? 'e2e,daemon,cli,start,growth').split(','));
 const PASSWORD = 'bench password';
 const BARE_BUS_NAME = fileURLToPath(new URL('./bare-bus-name.js', import.meta.url));
 /** As a user runs the daemon: info logs (the test helpers ask for debug). */
@@ -187,7 +188,7 @@ async function daemonStart(rows: ComparisonRow[], bootstrap: string): Promise<vo
 
 export async function benchSideBySide(): Promise<void> {
   console.log('\n== side by side: jami-linkd and magic-wormhole on loopback, one run (medians; ratios are what count) ==');
-  const rig = await startWormholeRig();
+  const rig = PARTS.has('e2e') ? await startWormholeRig() : undefined;
   const network = await startLinkNetwork();
   const dir = tempDir('jami-link-bench-files-');
   let oldDevice: Side | undefined;
@@ -195,22 +196,24 @@ export async function benchSideBySide(): Promise<void> {
   const rows: ComparisonRow[] = [];
   try {
     [oldDevice, newDevice] = await Promise.all([startSide(network.dht, { extraArgs: DAEMON_ARGS }), startSide(network.dht, { extraArgs: DAEMON_ARGS })]);
-    await endToEnd(rows, rig, oldDevice, newDevice, dir);
-    await daemonOnly(rows, oldDevice, newDevice);
-    await cliStart(rows, oldDevice);
-    await daemonStart(rows, network.dht.bootstrap);
-    rows.push(...(await sizeCurve(oldDevice, newDevice, GROWTH)));
-    rows.push(...(await concurrencyCurve(oldDevice, newDevice, GROWTH)));
+    if (rig) await endToEnd(rows, rig, oldDevice, newDevice, dir);
+    if (PARTS.has('daemon')) await daemonOnly(rows, oldDevice, newDevice);
+    if (PARTS.has('cli')) await cliStart(rows, oldDevice);
+    if (PARTS.has('start')) await daemonStart(rows, network.dht.bootstrap);
+    if (PARTS.has('growth')) {
+      rows.push(...(await sizeCurve(oldDevice, newDevice, GROWTH)));
+      rows.push(...(await concurrencyCurve(oldDevice, newDevice, GROWTH)));
+    }
   } finally {
     await stopSide(oldDevice);
     await stopSide(newDevice);
     await network.stop();
-    await rig.stop();
+    await rig?.stop();
     await fs.rm(dir, { recursive: true, force: true });
   }
   printComparison(rows, [
     `runs: ${RUNS} (CLI start ${RUNS * 2}, 50 MB ${BIG_RUNS}, password ${PASSWORD_RUNS}, daemon-only link and token ${LINK_RUNS}, growth ${GROWTH.runs}), after a warm-up; medians.`,
-    `wormhole: send/receive with its own mailbox and transit relay on 127.0.0.1 in a network namespace, direct TCP on 127.0.0.1; entering the namespace costs each wormhole process ~${ms(rig.enterMs)} (counted in its figures).`,
+    `wormhole: send/receive with its own mailbox and transit relay on 127.0.0.1 in a network namespace, direct TCP on 127.0.0.1; entering the namespace costs each wormhole process ~${rig ? ms(rig.enterMs) : '-'} (counted in its figures).`,
     'bare connect: two node-datachannel peers in one process, signaling by function call (no DHT, no D-Bus); bare transfer: the same with 64 KB messages.',
     'one KDF: one OpenDHT aesDecrypt (argon2) in the bench process; D-Bus call: getAccountList round trip; node -e 0: a bare node start.',
     'growth: each point against the point before grown linearly (its time x the size or count ratio): above 1.00 is worse than linear.',

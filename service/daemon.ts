@@ -14,7 +14,8 @@ import { SignalAudience } from './dbus/signal-audience.js';
 import { systemClock } from './contract/clock.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
-import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
+import type { LinkTransportOptions } from './transport/create-link-transport.js';
+import { deferredTransport } from './deferred-transport.js';
 import { redact } from './transport/webrtc/ice-servers.js';
 import { INSTANCE_INTERFACE, INSTANCE_PATH, INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
@@ -58,7 +59,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     // JAMI_LINKD_TRACE=1: every DHT round and slow accounts call of a link gets a timed debug line.
     const tracing = tracingWanted();
     const trace = <T>(step: string, work: () => Promise<T>): Promise<T> => (tracing ? traced(logger, step, {}, work) : work());
-    const transport = createLinkTransport({
+    const transportOptions: LinkTransportOptions = {
       signaling: tracing ? tracedSignaling(dht, logger) : dht,
       iceServers: config.iceServers,
       bindAddress: config.iceBind,
@@ -66,6 +67,16 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       heartbeatMs: Math.max(250, config.peerTimeoutMs / 4),
       signalingTimeoutMs: config.signalingTimeoutMs,
       logger,
+    };
+    // Loaded by the first link (see deferred-transport.ts); the options were checked when the config was read.
+    const transport = deferredTransport(async () => {
+      try {
+        const { createLinkTransport, shutdownTransport } = await import('./transport/create-link-transport.js');
+        return { transport: createLinkTransport(transportOptions), shutdown: shutdownTransport };
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'the link transport could not be loaded');
+        throw err;
+      }
     });
     let object: ExportedObject | undefined;
     const links = new LinkOperations({
@@ -170,7 +181,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       stop() {
         stopping ??= (async () => {
           await undo();
-          shutdownTransport();
+          transport.shutdown();
           logger.info('jami-linkd stopped');
         })();
         return stopping;
