@@ -455,11 +455,14 @@ export class AccountStore extends EventEmitter {
       const staging = path.join(this.dataDir, `.staging-${id}`);
       await fs.rm(staging, { recursive: true, force: true });
       await ensurePrivateDir(staging);
-      // The staging directory is invisible until one rename publishes it: plain durable writes suffice.
-      await writePrivateFile(path.join(staging, FILES.archive), archive);
-      await writePrivateFile(path.join(staging, FILES.deviceKey), device.keyPem);
-      await writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem);
-      await writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2));
+      // The staging directory is invisible until one rename publishes it: plain durable writes suffice, all four
+      // at once (each is fsynced before the directory is, and the rename waits for all).
+      await Promise.all([
+        writePrivateFile(path.join(staging, FILES.archive), archive),
+        writePrivateFile(path.join(staging, FILES.deviceKey), device.keyPem),
+        writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem),
+        writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2)),
+      ]);
       if (!this.initializing.has(id)) {
         await fs.rm(staging, { recursive: true, force: true });
         throw new AccountGoneError(id);
