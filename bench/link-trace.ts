@@ -4,13 +4,16 @@
 //
 //   npm run build && BENCH_ONLY=trace node dist/bench/run.js        (BENCH_TRACE_LINKS=K, default 9)
 //   BENCH_TRACE_PASSWORD=1: an account with a password (the KDFs show up as 'archive opened', 'account stored').
+//   BENCH_TRACE_MB=50: an account of that many MB of data (test/support/big-archive.ts) instead of a normal one.
 
 import { startLinkNetwork, startSide, stopSide, startImport, type Side } from '../test/support/link-fixture.js';
+import { createBigAccount } from '../test/support/big-archive.js';
 import { linkWithToken } from './link.js';
 import { median } from './stats.js';
 
 const LINKS = Number(process.env.BENCH_TRACE_LINKS ?? 9);
 const PASSWORD = process.env.BENCH_TRACE_PASSWORD === '1' ? 'trace password' : undefined;
+const MEGABYTES = Number(process.env.BENCH_TRACE_MB ?? 0);
 /** Fields that say which step a line is, beyond its message. */
 const LABEL_FIELDS = ['step', 'state', 'machine'] as const;
 const SHOWN_FIELDS = ['ms', 'sinceListen', 'bytes', 'candidates', 'unpackMs', 'deviceKeyWaitMs', 'sealMs', 'writeMs', 'peerAddressType'] as const;
@@ -56,14 +59,19 @@ async function tracedLink(oldDevice: Side, newDevice: Side, accountId: string): 
 }
 
 export async function benchLinkTrace(): Promise<void> {
-  console.log(`\n== where a daemon-only link's time goes (JAMI_LINKD_TRACE=1, ${LINKS} links${PASSWORD ? ', with a password' : ''}; ms from addDevice) ==`);
+  const kind = `${PASSWORD ? ', with a password' : ''}${MEGABYTES > 0 ? `, ${MEGABYTES} MB account` : ''}`;
+  console.log(`\n== where a daemon-only link's time goes (JAMI_LINKD_TRACE=1, ${LINKS} links${kind}; ms from addDevice) ==`);
   const network = await startLinkNetwork();
   const options = { env: { JAMI_LINKD_TRACE: '1' }, extraArgs: ['--log-level', 'debug'] };
   let oldDevice: Side | undefined;
   let newDevice: Side | undefined;
   try {
     [oldDevice, newDevice] = await Promise.all([startSide(network.dht, options), startSide(network.dht, options)]);
-    const accountId = await oldDevice.client.createAccount({ 'Account.alias': 'Trace', ...(PASSWORD ? { 'Account.archivePassword': PASSWORD } : {}) });
+    if (MEGABYTES > 0 && PASSWORD) throw new Error('BENCH_TRACE_MB and BENCH_TRACE_PASSWORD: one or the other');
+    const accountId =
+      MEGABYTES > 0
+        ? (await createBigAccount(oldDevice.client, MEGABYTES, 'Trace big')).accountId
+        : await oldDevice.client.createAccount({ 'Account.alias': 'Trace', ...(PASSWORD ? { 'Account.archivePassword': PASSWORD } : {}) });
     await tracedLink(oldDevice, newDevice, accountId); // warm-up
     const runs: Array<{ total: number; lines: TraceLine[] }> = [];
     for (let i = 0; i < LINKS; i++) runs.push(await tracedLink(oldDevice, newDevice, accountId));
