@@ -13,19 +13,31 @@ const BIG_MB = Number(process.env.BENCH_LINK_BIG_MB ?? 50);
 const BIG_RUNS = Number(process.env.BENCH_LINK_BIG_RUNS ?? 3);
 
 /** One whole link; resolves with the time from addDevice to DONE on both sides (the token is ready before). */
-async function link(oldDevice: Side, newDevice: Side, accountId: string, password?: string): Promise<number> {
+export async function link(oldDevice: Side, newDevice: Side, accountId: string, password?: string): Promise<number> {
   const imported = await startImport(newDevice);
+  const elapsed = await linkWithToken(oldDevice, newDevice, accountId, imported, password);
+  await newDevice.client.call('removeAccount', imported.accountId);
+  return elapsed;
+}
+
+/** The link of an import whose token is shown: addDevice, both users' answers (with the password, if any), as
+ *  Jami's clients send them, until DONE on both sides. Resolves with the time from addDevice to both DONE. */
+export async function linkWithToken(
+  oldDevice: Side,
+  newDevice: Side,
+  accountId: string,
+  imported: Awaited<ReturnType<typeof startImport>>,
+  password?: string,
+): Promise<number> {
   const start = performance.now();
   const exported = await startExport(oldDevice, accountId, imported.token);
   await exported.recorder.waitFor(3, 120000);
   await oldDevice.client.call('confirmAddDevice', accountId, exported.opId);
-  // The new device's user consents (with the password, if any), as Jami's client sends it.
   await imported.recorder.waitFor(3, 120000);
   await newDevice.client.call('provideAccountAuthentication', imported.accountId, password ?? '', password ? 'password' : '');
   const [a, b] = await Promise.all([imported.recorder.waitFor(5, 300000), exported.recorder.waitFor(5, 300000)]);
   const elapsed = performance.now() - start;
   if (a.error !== '' || b.error !== '') throw new Error(`link failed: ${a.error} / ${b.error}`);
-  await newDevice.client.call('removeAccount', imported.accountId);
   return elapsed;
 }
 

@@ -1,4 +1,5 @@
-// npm run bench: every benchmark in turn (BENCH_ONLY=link|daemon|dht|scale picks one).
+// npm run bench: every benchmark in turn (BENCH_ONLY=wormhole|trace|link|daemon|dht|scale picks one). wormhole is the
+// side-by-side table of issue 14 (bench/side-by-side.ts; root: it may apt-get magic-wormhole, and makes a netns).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -6,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { benchDaemonStart } from './daemon-start.js';
 import { benchLink } from './link.js';
 import { benchDhtScale } from './dht-scale.js';
+import { benchSideBySide } from './side-by-side.js';
+import { benchLinkTrace } from './link-trace.js';
 
 const only = process.env.BENCH_ONLY;
 
+if (!only || only === 'wormhole') await benchSideBySide();
+if (!only || only === 'trace') await benchLinkTrace();
 if (!only || only === 'daemon') await benchDaemonStart();
 if (!only || only === 'link') await benchLink();
 if (!only || only === 'scale') await benchDhtScale();

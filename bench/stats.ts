@@ -20,3 +20,26 @@ export async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
   const result = await work();
   return [performance.now() - start, result];
 }
+
+/** One row of the side-by-side table: our figure, the other one's (magic-wormhole's, or an anchor's), their ratio. */
+export interface ComparisonRow {
+  what: string;
+  ours: string;
+  theirs: string;
+  ratio: string;
+  target: string;
+}
+
+/** Prints the rows as one aligned table, then the notes (what each anchor is, what the remaining waits are). */
+export function printComparison(rows: readonly ComparisonRow[], notes: readonly string[] = []): void {
+  const header: ComparisonRow = { what: 'what', ours: 'ours', theirs: 'theirs / anchor', ratio: 'ratio', target: 'target' };
+  const keys = ['what', 'ours', 'theirs', 'ratio', 'target'] as const;
+  const widths = keys.map((key) => Math.max(...[header, ...rows].map((row) => row[key].length)));
+  const line = (row: ComparisonRow) => keys.map((key, column) => (column === 0 ? row[key].padEnd(widths[column]) : row[key].padStart(widths[column]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(line(row));
+  for (const note of notes) console.log(`  ${note}`);
+}
+
+export const ratio = (ours: number, theirs: number): string => (Number.isFinite(ours / theirs) ? `${(ours / theirs).toFixed(2)}` : '-');

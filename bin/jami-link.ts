@@ -5,15 +5,16 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { runAccounts, runCreate, runRemove } from '../client/account-commands.js';
-import { runBackup, runImportFile } from '../client/archive-commands.js';
 import { resultForError, type CommandContext } from '../client/command-context.js';
 import { ExitCode, formatExitCodeTable } from '../client/exit-codes.js';
-import { runExport } from '../client/export-command.js';
-import { runImport } from '../client/import-command.js';
 import { Prompter } from '../client/prompt.js';
 import { DEFAULT_BUS_NAME } from '../service/config.js';
 import { colorsWanted, HumanReporter, JsonReporter, makeStyle, resultLine, type CommandName, type CommandResult } from '../client/render.js';
+
+// Each command's module is imported when that command runs: --help and a usage error load none of them, and a
+// command loads only its own (the D-Bus library and the QR code libraries load on first use, too).
+const accountCommands = () => import('../client/account-commands.js');
+const archiveCommands = () => import('../client/archive-commands.js');
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -132,7 +133,7 @@ Examples:
   jami-link --json import --password-stdin < password.txt | jq -c .`,
   )
   .action((options: { name?: string; passwordStdin?: boolean; qr: boolean; yes?: boolean }, command: Command) =>
-    run('import', command, (ctx) => runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr, yes: options.yes === true }, ctx)),
+    run('import', command, async (ctx) => (await import('../client/import-command.js')).runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr, yes: options.yes === true }, ctx)),
   );
 
 program
@@ -157,14 +158,14 @@ Examples:
   jami-link --json export Alice "$TOKEN" --yes`,
   )
   .action((account: string, token: string | undefined, options: { qrImage?: string; yes?: boolean }, command: Command) =>
-    run('export', command, (ctx) => runExport({ account, token, qrImage: options.qrImage, yes: options.yes === true }, ctx)),
+    run('export', command, async (ctx) => (await import('../client/export-command.js')).runExport({ account, token, qrImage: options.qrImage, yes: options.yes === true }, ctx)),
   );
 
 program
   .command('accounts')
   .description('list the accounts: alias, id, Jami ID, device id, password yes/no')
   .addHelpText('after', '\nExamples:\n  jami-link accounts\n  jami-link --json accounts | jq -r \'.accounts[].jamiId\'')
-  .action((_options: unknown, command: Command) => run('accounts', command, (ctx) => runAccounts(ctx)));
+  .action((_options: unknown, command: Command) => run('accounts', command, async (ctx) => (await accountCommands()).runAccounts(ctx)));
 
 program
   .command('create')
@@ -182,8 +183,8 @@ Examples:
   printf '%s\\n' "$PASSWORD" | jami-link create --alias Alice --password-stdin`,
   )
   .action((options: { alias?: string; deviceName?: string; passwordStdin?: boolean; askPassword?: boolean }, command: Command) =>
-    run('create', command, (ctx) =>
-      runCreate({ alias: options.alias, deviceName: options.deviceName, passwordStdin: options.passwordStdin === true, askPassword: options.askPassword === true }, ctx),
+    run('create', command, async (ctx) =>
+      (await accountCommands()).runCreate({ alias: options.alias, deviceName: options.deviceName, passwordStdin: options.passwordStdin === true, askPassword: options.askPassword === true }, ctx),
     ),
   );
 
@@ -192,7 +193,7 @@ program
   .description('remove an account (and its files) from this device')
   .argument('<account>', 'account id or alias')
   .addHelpText('after', '\nExamples:\n  jami-link remove Alice\n  jami-link remove 8f14e45fceea167a')
-  .action((account: string, _options: unknown, command: Command) => run('remove', command, (ctx) => runRemove(account, ctx)));
+  .action((account: string, _options: unknown, command: Command) => run('remove', command, async (ctx) => (await accountCommands()).runRemove(account, ctx)));
 
 program
   .command('import-file')
@@ -217,7 +218,7 @@ Examples:
   jami-link --json import-file ~/alice.jami --password-stdin < password.txt`,
   )
   .action((file: string, options: { passwordStdin?: boolean; alias?: string; name?: string }, command: Command) =>
-    run('import-file', command, (ctx) => runImportFile({ file, passwordStdin: options.passwordStdin === true, alias: options.alias, deviceName: options.name }, ctx)),
+    run('import-file', command, async (ctx) => (await archiveCommands()).runImportFile({ file, passwordStdin: options.passwordStdin === true, alias: options.alias, deviceName: options.name }, ctx)),
   );
 
 program
@@ -242,7 +243,7 @@ Examples:
   jami-link --json backup 8f14e45fceea167a /media/usb/work.jami`,
   )
   .action((account: string, file: string, options: { passwordStdin?: boolean }, command: Command) =>
-    run('backup', command, (ctx) => runBackup({ account, file, passwordStdin: options.passwordStdin === true }, ctx)),
+    run('backup', command, async (ctx) => (await archiveCommands()).runBackup({ account, file, passwordStdin: options.passwordStdin === true }, ctx)),
   );
 
 async function main(): Promise<void> {

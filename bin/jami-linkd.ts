@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, DEFAULT_BOOTSTRAP, DEFAULT_ICE_SERVERS, type DaemonConfig } from '../service/config.js';
 import { startDaemon, NameTakenError } from '../service/daemon.js';
 import { createLogger } from '../service/log.js';
+import { tracingWanted } from '../service/link-trace.js';
 import { DataDirError } from '../service/accounts/account-store.js';
 import { bindOptionFor, parseHostPort } from '../service/dht/dht-node.js';
 import { parseIceServers, unsupportedByIceAgent } from '../service/transport/webrtc/ice-servers.js';
@@ -153,7 +154,7 @@ const config: DaemonConfig = {
 };
 if (opts.dataDir) config.dataDir = opts.dataDir;
 
-const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, destination: 2 });
+const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, destination: 2, preciseTime: tracingWanted() });
 
 async function main(): Promise<void> {
   let daemon;

@@ -3,7 +3,8 @@
 
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import dbus from 'dbus-next';
+// dbus-next (with xml2js under it) is loaded by connect() only: `jami-link --help` and a usage error need neither.
+import type dbus from 'dbus-next';
 import { DEFAULT_BUS_NAME, INTERFACE_NAME, OBJECT_PATH } from '../service/config.js';
 import { printable, printableDetails } from './printable.js';
 
@@ -105,6 +106,7 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
   private readonly registration = new Map<string, string>();
 
   private constructor(
+    private readonly dbus: DbusLibrary,
     private readonly bus: dbus.MessageBus,
     readonly busName: string,
   ) {
@@ -125,14 +127,15 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
           START_HINT,
       );
     }
-    const bus = dbus.sessionBus({ busAddress: address });
+    const library = await loadDbus();
+    const bus = library.sessionBus({ busAddress: address });
     try {
       await connected(bus);
     } catch (error) {
       bus.disconnect();
       throw new DaemonNotRunningError(`cannot connect to ${describeBus(which)} (${(error as Error).message}).\n${START_HINT}`);
     }
-    const client = new DaemonClient(bus, busName);
+    const client = new DaemonClient(library, bus, busName);
     // A broken bus connection ends the session like a daemon that left: no more signals can come.
     bus.on('error', () => client.emit('daemonGone'));
     try {
@@ -224,13 +227,13 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
   }
 
   private async call(member: string, signature: string, body: unknown[]): Promise<unknown> {
-    const message = new dbus.Message({ destination: this.busName, path: OBJECT_PATH, interface: INTERFACE_NAME, member, signature, body });
+    const message = new this.dbus.Message({ destination: this.busName, path: OBJECT_PATH, interface: INTERFACE_NAME, member, signature, body });
     try {
       const reply = await this.bus.call(message);
       return reply?.body[0];
     } catch (error) {
-      const name = error instanceof dbus.DBusError ? error.type : '';
-      const text = error instanceof dbus.DBusError ? error.text : (error as Error).message;
+      const name = error instanceof this.dbus.DBusError ? error.type : '';
+      const text = error instanceof this.dbus.DBusError ? error.text : (error as Error).message;
       if (NOT_RUNNING_ERRORS.has(name)) {
         throw new DaemonNotRunningError(`jami-linkd is not running (${member}: ${text}).\n${START_HINT}`);
       }
@@ -259,12 +262,12 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
   }
 
   private async busCall(member: string, signature: string, body: unknown[]): Promise<unknown> {
-    const reply = await this.bus.call(new dbus.Message({ ...BUS_DAEMON, member, signature, body }));
+    const reply = await this.bus.call(new this.dbus.Message({ ...BUS_DAEMON, member, signature, body }));
     return reply?.body[0];
   }
 
   private onMessage(message: dbus.Message): void {
-    if (message.type !== dbus.MessageType.SIGNAL) return;
+    if (message.type !== this.dbus.MessageType.SIGNAL) return;
     if (message.sender === 'org.freedesktop.DBus' && message.member === 'NameOwnerChanged' && message.body[0] === this.busName) {
       const [, oldOwner, newOwner] = message.body as [string, string, string];
       this.owner = newOwner;
@@ -282,6 +285,12 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
       this.emit('registrationStateChanged', body[0] as string, body[1] as string);
     }
   }
+}
+
+type DbusLibrary = typeof dbus;
+
+async function loadDbus(): Promise<DbusLibrary> {
+  return (await import('dbus-next')).default;
 }
 
 function connected(bus: dbus.MessageBus): Promise<void> {

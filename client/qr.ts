@@ -2,9 +2,16 @@
 // 59-character token fits in 41 columns), and a token read back from a PNG image (jsQR + pngjs).
 
 import { readFile } from 'node:fs/promises';
-import QRCode from 'qrcode';
-import jsQRModule from 'jsqr';
-import { PNG } from 'pngjs';
+import { createRequire } from 'node:module';
+import type QRCode from 'qrcode';
+import type { PNG } from 'pngjs';
+
+// The three libraries are CommonJS and take ~50 ms to load: each is required on first use, so a command that
+// draws no QR code and reads no image (accounts, export TOKEN, --help) never loads them.
+const require = createRequire(import.meta.url);
+let qrcode: typeof QRCode | undefined;
+let pngjs: { PNG: typeof PNG } | undefined;
+let jsQR: JsQr | undefined;
 
 /** Quiet zone, in modules, that QR readers need around the symbol. */
 export const QUIET_ZONE = 4;
@@ -15,7 +22,8 @@ export interface QrMatrix {
 }
 
 export function qrMatrix(text: string): QrMatrix {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  qrcode ??= require('qrcode') as typeof QRCode;
+  const { modules } = qrcode.create(text, { errorCorrectionLevel: 'M' });
   return { size: modules.size, isDark: (row, col) => modules.get(row, col) === 1 };
 }
 
@@ -59,12 +67,17 @@ export function renderQrHalfBlocks(text: string, options: HalfBlockOptions): str
 }
 
 type JsQr = (data: Uint8ClampedArray, width: number, height: number, options?: { inversionAttempts?: 'attemptBoth' }) => { data: string } | null;
-// jsqr is CommonJS: depending on the loader its function is the module itself or its "default".
-const jsQR: JsQr = ((jsQRModule as unknown as { default?: JsQr }).default ?? jsQRModule) as unknown as JsQr;
+
+function jsQrFunction(): JsQr {
+  // Depending on how it was built, jsqr's function is the module itself or its "default".
+  const loaded = require('jsqr') as JsQr & { default?: JsQr };
+  return loaded.default ?? loaded;
+}
 
 /** Decodes the first QR code in RGBA pixels (dark-on-light or inverted). */
 export function decodeQrPixels(rgba: Uint8ClampedArray | Uint8Array, width: number, height: number): string | undefined {
   const pixels = rgba instanceof Uint8ClampedArray ? rgba : new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  jsQR ??= jsQrFunction();
   return jsQR(pixels, width, height, { inversionAttempts: 'attemptBoth' })?.data ?? undefined;
 }
 
@@ -78,8 +91,9 @@ export class QrImageError extends Error {
 /** Decodes a PNG image's QR code; throws QrImageError saying why when it cannot. */
 export function decodeQrPng(png: Buffer): string {
   let image: PNG;
+  pngjs ??= require('pngjs') as { PNG: typeof PNG };
   try {
-    image = PNG.sync.read(png);
+    image = pngjs.PNG.sync.read(png);
   } catch (error) {
     throw new QrImageError(`not a PNG image (${(error as Error).message})`);
   }

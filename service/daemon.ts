@@ -14,12 +14,14 @@ import { SignalAudience } from './dbus/signal-audience.js';
 import { systemClock } from './contract/clock.js';
 import { DhtNode } from './dht/dht-node.js';
 import { LinkOperations } from './linking/link-operations.js';
-import { createLinkTransport, shutdownTransport } from './transport/create-link-transport.js';
+import type { LinkTransportOptions } from './transport/create-link-transport.js';
+import { deferredTransport } from './deferred-transport.js';
 import { parseIceServers, redact } from './transport/webrtc/ice-servers.js';
 import { turnDetailsOf } from './dbus/account-template.js';
 import { INSTANCE_INTERFACE, INSTANCE_PATH, INTERFACE_NAME, OBJECT_PATH, type DaemonConfig } from './config.js';
 import { callerCheckFor } from './dbus/caller-check.js';
 import { AbandonedOperations } from './dbus/abandoned-operations.js';
+import { traced, tracedSignaling, tracingWanted } from './link-trace.js';
 
 export class NameTakenError extends Error {}
 
@@ -55,14 +57,27 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     });
     cleanups.push(() => dht.stop());
 
-    const transport = createLinkTransport({
-      signaling: dht,
+    // JAMI_LINKD_TRACE=1: every DHT round and slow accounts call of a link gets a timed debug line.
+    const tracing = tracingWanted();
+    const trace = <T>(step: string, work: () => Promise<T>): Promise<T> => (tracing ? traced(logger, step, {}, work) : work());
+    const transportOptions: LinkTransportOptions = {
+      signaling: tracing ? tracedSignaling(dht, logger) : dht,
       iceServers: config.iceServers,
       bindAddress: config.iceBind,
       idleTimeoutMs: config.peerTimeoutMs,
       heartbeatMs: Math.max(250, config.peerTimeoutMs / 4),
       signalingTimeoutMs: config.signalingTimeoutMs,
       logger,
+    };
+    // Loaded by the first link (see deferred-transport.ts); the options were checked when the config was read.
+    const transport = deferredTransport(async () => {
+      try {
+        const { createLinkTransport, shutdownTransport } = await import('./transport/create-link-transport.js');
+        return { transport: createLinkTransport(transportOptions), shutdown: shutdownTransport };
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'the link transport could not be loaded');
+        throw err;
+      }
     });
     let object: ExportedObject | undefined;
     const links = new LinkOperations({
@@ -73,18 +88,20 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       exportAccounts: {
         exists: (id) => accounts.exists(id),
         hasPassword: (id) => accounts.hasPassword(id),
-        credentials: async (id) => {
-          const { chainPem, keyPem } = await accounts.deviceCredentials(id);
-          return { certificateChainPem: chainPem, devicePrivateKeyPem: keyPem };
-        },
-        openArchive: (id, password) => accounts.openArchive(id, password),
+        credentials: (id) =>
+          trace('device credentials read', async () => {
+            const { chainPem, keyPem } = await accounts.deviceCredentials(id);
+            return { certificateChainPem: chainPem, devicePrivateKeyPem: keyPem };
+          }),
+        openArchive: (id, password) => trace('archive opened', () => accounts.openArchive(id, password)),
         recordDevice: async (id, chainPem) => {
           if (!(await accounts.addKnownDevice(id, chainPem))) logger.warn({ accountId: id }, 'the new device\'s certificate does not prove a device of the account');
         },
       },
       importAccounts: {
         storeLinkedAccount: (id, archive, password, exporter) =>
-          accounts.storeLinked(id, archive, password, { jamiId: exporter.accountId, exporterChainPem: exporter.chainPem }),
+          trace('account stored', () => accounts.storeLinked(id, archive, password, { jamiId: exporter.accountId, exporterChainPem: exporter.chainPem })),
+        prepareSealingKey: (id, password) => accounts.prepareSealingKey(id, password),
         // Every failed import ends here, before its DONE: what it stored and its device key are gone; the
         // account stays listed, holding nothing, until its client removes it (as jamid leaves it).
         discard: (id) => accounts.abandonLink(id),
@@ -166,7 +183,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       stop() {
         stopping ??= (async () => {
           await undo();
-          shutdownTransport();
+          transport.shutdown();
           logger.info('jami-linkd stopped');
         })();
         return stopping;

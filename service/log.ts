@@ -15,10 +15,18 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** Where JSON lines go (a file descriptor or stream); stdout by default. */
   destination?: pino.DestinationStream | number;
+  /** `time` in epoch ms with two decimals instead of whole ms (JAMI_LINKD_TRACE: steps of a link take ~1 ms). */
+  preciseTime?: boolean;
 }
 
+const preciseTimestamp = (): string => `,"time":${(performance.timeOrigin + performance.now()).toFixed(2)}`;
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const base = { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const base = {
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    ...(options.preciseTime ? { timestamp: preciseTimestamp } : {}),
+  };
   if (options.pretty) {
     const fd = typeof options.destination === 'number' ? options.destination : 2;
     return pino(base, pino.transport({ target: 'pino-pretty', options: { colorize: fd === 2 ? process.stderr.isTTY : process.stdout.isTTY, destination: fd } }));

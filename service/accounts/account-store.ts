@@ -30,8 +30,10 @@ import {
   decryptArchive,
   encodeArchive,
   encodeReceivedArchive,
+  stretchArchivePassword,
   unpackPlainArchive,
   type ArchiveContent,
+  type SealingKey,
 } from './archive.js';
 import { DeviceKeyQueue } from './device-key-queue.js';
 import { accountIdentityOf, deviceOfChain, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
@@ -71,6 +73,7 @@ export interface NewAccountDetails {
 }
 
 export interface StoreLogger {
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }
@@ -130,6 +133,8 @@ export class AccountStore extends EventEmitter {
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly initializing = new Map<string, InitializingAccount>();
   private readonly deviceKeys = new Map<string, Promise<PrivateKey | undefined>>();
+  /** Per linking account: the password its user gave last, being stretched to seal the archive when it comes. */
+  private readonly sealingKeys = new Map<string, { readonly password: string; readonly key: Promise<SealingKey> }>();
   private readonly keyQueue: DeviceKeyQueue;
   /** Serializes disk work per account: a remove never races the write of the same account. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -246,6 +251,29 @@ export class AccountStore extends EventEmitter {
   }
 
   /**
+   * The new device's user gave `password` for a linking account: it is stretched now, while the old device checks
+   * it (its own stretch of the same cost), so storing the archive under it costs no second KDF in sequence. The
+   * key is used only if storeLinked gets this same password; a later password replaces it.
+   */
+  prepareSealingKey(id: string, password: string): void {
+    if (password === '' || this.initializing.get(id)?.stage !== 'linking') return;
+    const key = stretchArchivePassword(password);
+    key.catch(() => undefined); // storeLinked stretches again if this failed
+    this.sealingKeys.set(id, { password, key });
+  }
+
+  /** The key that seals the archive under `password`: the one prepared for it, or one stretched now. */
+  private async sealingKeyFor(id: string, password: string): Promise<SealingKey> {
+    const prepared = this.sealingKeys.get(id);
+    this.sealingKeys.delete(id);
+    if (prepared !== undefined && prepared.password === password) {
+      const key = await prepared.key.catch(() => undefined);
+      if (key !== undefined) return key;
+    }
+    return stretchArchivePassword(password);
+  }
+
+  /**
    * Stores the archive received for a linking account, with a new device certificate, if it holds the
    * account `expected.jamiId` (the exporter proved it): another account is refused before anything is
    * written. The exporter's device (its proved chain) joins the account's devices. Throws on an invalid archive.
@@ -258,11 +286,16 @@ export class AccountStore extends EventEmitter {
   ): Promise<{ stored: true; deviceChain: string } | { stored: false; foundAccount: string }> {
     const entry = this.initializing.get(id);
     if (entry?.stage !== 'linking') throw new Error(`account ${id} is not waiting for an archive`);
+    // Where a store's time goes (a debug line): the new device's time from archive received to `stored`.
+    const lap = stopwatch();
     const content = await unpackPlainArchive(plainArchive);
+    const unpackMs = lap();
     const found = accountIdentityOf(content).certificate.id;
     if (found !== expected.jamiId) return { stored: false, foundAccount: found };
     const deviceKey = (await this.deviceKeys.get(id)) ?? undefined;
-    const archive = await encodeReceivedArchive(plainArchive, content, password || undefined);
+    const deviceKeyWaitMs = lap();
+    const archive = await encodeReceivedArchive(plainArchive, content, password ? await this.sealingKeyFor(id, password) : undefined);
+    const sealMs = lap(); // waits for the key prepared at consent, if it is not ready yet
     const exporter = deviceOfChain(expected.exporterChainPem, found);
     const { deviceChainPem } = await this.writeAccount(id, content, {
       alias: entry.alias || archiveAlias(content),
@@ -273,6 +306,7 @@ export class AccountStore extends EventEmitter {
       archive,
       otherDevices: exporter === undefined ? {} : { [exporter.deviceId]: exporter.name },
     });
+    this.options.logger.debug?.({ accountId: id, unpackMs, deviceKeyWaitMs, sealMs, writeMs: lap(), bytes: plainArchive.length }, 'linked account stored');
     return { stored: true, deviceChain: deviceChainPem };
   }
 
@@ -282,6 +316,7 @@ export class AccountStore extends EventEmitter {
    */
   async abandonLink(id: string): Promise<void> {
     this.deviceKeys.delete(id);
+    this.sealingKeys.delete(id);
     const entry = this.initializing.get(id);
     const stored = this.accounts.get(id);
     if (stored !== undefined) {
@@ -295,6 +330,7 @@ export class AccountStore extends EventEmitter {
   /** Deletes an account and its files, or forgets one not stored. False for an unknown id. */
   async remove(id: string): Promise<boolean> {
     this.deviceKeys.delete(id);
+    this.sealingKeys.delete(id);
     if (this.initializing.delete(id)) {
       this.emit('changed');
       return true;
@@ -419,11 +455,14 @@ export class AccountStore extends EventEmitter {
       const staging = path.join(this.dataDir, `.staging-${id}`);
       await fs.rm(staging, { recursive: true, force: true });
       await ensurePrivateDir(staging);
-      // The staging directory is invisible until one rename publishes it: plain durable writes suffice.
-      await writePrivateFile(path.join(staging, FILES.archive), archive);
-      await writePrivateFile(path.join(staging, FILES.deviceKey), device.keyPem);
-      await writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem);
-      await writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2));
+      // The staging directory is invisible until one rename publishes it: plain durable writes suffice, all four
+      // at once (each is fsynced before the directory is, and the rename waits for all).
+      await Promise.all([
+        writePrivateFile(path.join(staging, FILES.archive), archive),
+        writePrivateFile(path.join(staging, FILES.deviceKey), device.keyPem),
+        writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem),
+        writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2)),
+      ]);
       if (!this.initializing.has(id)) {
         await fs.rm(staging, { recursive: true, force: true });
         throw new AccountGoneError(id);
@@ -499,6 +538,17 @@ export class AccountStore extends EventEmitter {
     while (this.accounts.has(id) || this.initializing.has(id));
     return id;
   }
+}
+
+/** Each call gives the ms since the previous one (the first: since the stopwatch was made), to 0.01 ms. */
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const elapsed = Math.round((now - last) * 100) / 100;
+    last = now;
+    return elapsed;
+  };
 }
 
 /** An account removed while it was being made: its creation ends quietly. */

@@ -3,7 +3,7 @@
 
 import { promisify } from 'node:util';
 import { deflateSync, gunzip, gzipSync, inflate } from 'node:zlib';
-import { aesDecrypt, aesEncrypt } from 'opendht-node';
+import { aesDecrypt, aesEncrypt, aesEncryptWithKey, stretchKey, type StretchedKey } from 'opendht-node';
 import { CONTROL_CHARACTERS } from '../contract/patterns.js';
 import { checkJsonShape, JsonShapeError } from './json-shape.js';
 
@@ -43,7 +43,9 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** Inflates off the event loop, stopping as soon as the output passes MAX_ARCHIVE_JSON_BYTES. */
 async function decompress(bytes: Buffer): Promise<Buffer> {
-  const bound = { maxOutputLength: MAX_ARCHIVE_JSON_BYTES };
+  // 256 KiB output chunks instead of zlib's 16 KiB: a 50 MB archive inflates in ~250 ms instead of ~350 (fewer
+  // hops between the thread pool and the event loop, fewer buffers to join).
+  const bound = { maxOutputLength: MAX_ARCHIVE_JSON_BYTES, chunkSize: 256 * 1024 };
   try {
     return await (isGzip(bytes) ? gunzipBounded(bytes, bound) : inflateBounded(bytes, bound));
   } catch (error) {
@@ -93,14 +95,23 @@ export async function encodeArchive(content: ArchiveContent, password?: string):
   return aesEncrypt(deflateSync(Buffer.from(JSON.stringify(content), 'utf8')), password);
 }
 
+/** A password stretched for sealing an archive (the slow argon2 half of aesEncrypt), with its fresh salt. */
+export type SealingKey = StretchedKey;
+
+/** Stretches `password` for encodeReceivedArchive, ahead of time if wanted (about one second, off the JS thread). */
+export function stretchArchivePassword(password: string): Promise<SealingKey> {
+  return stretchKey(password);
+}
+
 /**
  * Re-encodes an archive received in plain form (gzip or zlib JSON) for storage, reusing its compressed
- * bytes when they already have the needed form: a 50 MB archive is not compressed twice.
+ * bytes when they already have the needed form: a 50 MB archive is not compressed twice. With a key (the
+ * password stretched beforehand), the bytes are those aesEncrypt(zlib JSON, password) writes: Jami opens them.
  */
-export async function encodeReceivedArchive(received: Buffer, content: ArchiveContent, password?: string): Promise<Buffer> {
+export async function encodeReceivedArchive(received: Buffer, content: ArchiveContent, key?: SealingKey): Promise<Buffer> {
   const gzip = isGzip(received);
-  if (!password) return gzip ? received : packPlainArchive(content);
-  return aesEncrypt(gzip ? deflateSync(Buffer.from(JSON.stringify(content), 'utf8')) : received, password);
+  if (!key) return gzip ? received : packPlainArchive(content);
+  return aesEncryptWithKey(gzip ? deflateSync(Buffer.from(JSON.stringify(content), 'utf8')) : received, key);
 }
 
 /**

@@ -25,16 +25,10 @@ const COMMA = 0x2c;
 export function checkJsonShape(json: Uint8Array, limits = { depth: MAX_JSON_DEPTH, values: MAX_JSON_VALUES }): void {
   let depth = 0;
   let values = 0;
-  let inString = false;
   for (let i = 0; i < json.length; i += 1) {
     const byte = json[i]!;
-    if (inString) {
-      if (byte === BACKSLASH) i += 1;
-      else if (byte === QUOTE) inString = false;
-      continue;
-    }
     if (byte === QUOTE) {
-      inString = true;
+      i = closingQuote(json, i);
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth += 1;
       values += 1;
@@ -45,5 +39,22 @@ export function checkJsonShape(json: Uint8Array, limits = { depth: MAX_JSON_DEPT
       values += 1;
     }
     if (values > limits.values) throw new JsonShapeError(`holds more than ${limits.values} values`);
+  }
+}
+
+/**
+ * Where the string opened at `open` ends (the text's length when it never does: JSON.parse refuses that). The
+ * bulk of a large archive is a few long strings: indexOf finds each quote at memchr speed (a byte-by-byte loop
+ * took ~180 ms for 50 MB), and a quote is escaped exactly when an odd run of backslashes stands before it.
+ */
+function closingQuote(json: Uint8Array, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const quote = json.indexOf(QUOTE, from);
+    if (quote < 0) return json.length;
+    let backslash = quote - 1;
+    while (backslash > open && json[backslash] === BACKSLASH) backslash -= 1;
+    if ((quote - 1 - backslash) % 2 === 0) return quote;
+    from = quote + 1;
   }
 }

@@ -65,6 +65,7 @@ export type ImportOutput =
   | 'signalBadPassword' // state 3 {peer_id, auth_scheme:'password', auth_error:'invalid_credentials'}
   | 'signalInProgress' // state 4 {}
   | 'sendPassword'
+  | 'stretchPassword' // a password consent: the account port stretches it for storing, while the old device checks it
   | 'expectArchive' // arm the channel for exactly the announced size: any other archive ends the link
   | 'store' // storeLinkedAccount(archive, password, the proved account)
   | 'sendStored' // stored{device}
@@ -94,7 +95,7 @@ export const IMPORT_TRANSITIONS = [
   row('AwaitingAuth', 'authPassword', 'AwaitingConsent', ['recordScheme', 'signalAuthenticating'],
     { seed: ['Import_Connecting --> Import_Authenticating: Connection established'] }),
   // Nothing goes to the old device before our user has seen the Jami ID (peer_id) and consented.
-  row('AwaitingConsent', 'consentGiven', 'CheckingCredentials', ['recordPassword', 'signalInProgress', 'sendPassword'],
+  row('AwaitingConsent', 'consentGiven', 'CheckingCredentials', ['recordPassword', 'signalInProgress', 'sendPassword', 'stretchPassword'],
     { seed: ['Import_Authenticating --> Import_InProgress: Auth success'] }),
   row('CheckingCredentials', 'badPassword', 'AwaitingConsent', ['signalBadPassword'], { label: 'jamid: back to 3 with auth_error' }),
   row('CheckingCredentials', 'transfer', 'Receiving', ['recordExpectedSize', 'expectArchive', 'signalInProgress'], { label: 'jamid: state 4 again' }),

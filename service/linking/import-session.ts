@@ -78,6 +78,10 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
       case 'sendPassword':
         if (context.password === undefined) throw new Error('sendPassword without a password');
         return this.send({ t: 'password', password: context.password });
+      case 'stretchPassword':
+        // Only a password the exporter asked for is worth a KDF ('' is consent to an account without one).
+        if (context.scheme === 'password' && context.password) this.accounts.prepareSealingKey(this.accountId, context.password);
+        return;
       case 'expectArchive':
         if (context.expectedSize === undefined || this.channel === undefined) throw new Error('expectArchive without a size or a channel');
         return this.channel.expectArchive(context.expectedSize);

@@ -26,6 +26,9 @@ export interface ImportAccountPort {
    *  by the account, if it holds the account `exporter` proved; the exporter's device joins the account's
    *  devices. Throws on an invalid archive. */
   storeLinkedAccount(localAccountId: string, archive: Buffer, password: string, exporter: AccountProof): Promise<StoreOutcome>;
+  /** Our user gave `password` (sent to the old device, which checks it): start stretching it now, so that storing
+   *  the archive under it later does not wait for a second KDF. Best effort, returns at once. */
+  prepareSealingKey(localAccountId: string, password: string): void;
   /** After any failure or cancel: nothing half-made stays (what was stored and the device key go; the
    *  account stays listed, holding nothing, until its client removes it). Idempotent. */
   discard(localAccountId: string): Promise<void>;

@@ -3,7 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { aesDecrypt, Certificate } from 'opendht-node';
 import {
   startLinkNetwork,
   startSide,
@@ -21,6 +24,15 @@ import { rememberSecret } from '../support/secrets.js';
 const HEX40 = /^[0-9a-f]{40}$/;
 const PASSWORD = rememberSecret('correct horse');
 const PEER_ADDRESS = /^127\.0\.0\.1:\d+$/;
+
+/** The archive the new device stored opens with `password` as Jami opens it (OpenDHT aesDecrypt, zlib JSON) and
+ *  holds account `jamiId`; another password does not open it. */
+async function assertArchiveOpensWith(side: Side, accountId: string, password: string, jamiId: string): Promise<void> {
+  const bytes = await readFile(path.join(side.daemon.dataDir, accountId, 'archive.gz'));
+  const content = JSON.parse(inflateSync(await aesDecrypt(bytes, password)).toString('utf8')) as Record<string, string>;
+  assert.equal(Certificate.import(Buffer.from(content.ringAccountCert, 'base64').toString('utf8')).id, jamiId);
+  await assert.rejects(aesDecrypt(bytes, `${password} but not quite`), (error: { code?: string }) => error.code === 'EDECRYPT');
+}
 
 describe('link a new device between two daemons', function () {
   this.timeout(90000);
@@ -126,6 +138,7 @@ describe('link a new device between two daemons', function () {
     const details = await newDevice.client.call<Record<string, string>>('getAccountDetails', imported.accountId);
     assert.equal(details['Account.username'], passwordJamiId);
     assert.equal(details['Account.archiveHasPassword'], 'true');
+    await assertArchiveOpensWith(newDevice, imported.accountId, PASSWORD, passwordJamiId);
   });
 
   it('asks again after a wrong password and links with the right one', async () => {
@@ -145,6 +158,8 @@ describe('link a new device between two daemons', function () {
       [4, {}],
       [5, { error: '' }],
     ]);
+    // Stored under the password that opened it on the old device, not the wrong one given first.
+    await assertArchiveOpensWith(newDevice, imported.accountId, PASSWORD, passwordJamiId);
   });
 
   it('ends with DONE/auth_error on both sides after the third wrong password; the account stays listed, holding nothing', async () => {

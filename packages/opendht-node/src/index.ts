@@ -15,7 +15,7 @@ export { type Value, type PackValueOptions, packValue, unpackValue } from './val
 export { PrivateKey, PublicKey, type KeyGenerateOptions } from './keys.js';
 export { Certificate, type CertificateGenerateOptions } from './certificate.js';
 export { Identity, type IdentityGenerateOptions } from './identity.js';
-export { aesEncrypt, aesDecrypt } from './aes.js';
+export { aesEncrypt, aesDecrypt, stretchKey, aesEncryptWithKey, type StretchedKey } from './aes.js';
 export { OpenDhtError, type OpenDhtErrorCode } from './errors.js';
 export { capabilities } from './capabilities.js';
 export type { BytesLike } from './bytes.js';

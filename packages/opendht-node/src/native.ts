@@ -154,6 +154,8 @@ export interface NativeBinding {
   ): Promise<NativeIdentity>;
   aesEncrypt(data: Uint8Array, password: string): Promise<Buffer>;
   aesDecrypt(data: Uint8Array, password: string): Promise<Buffer>;
+  stretchKey(password: string, salt?: Uint8Array): Promise<{ key: Buffer; salt: Buffer }>;
+  aesEncryptWithKey(data: Uint8Array, key: Uint8Array): Promise<Buffer>;
   infoHashGet(data: Uint8Array | string): Buffer;
   packValue(data: Uint8Array, type: number, id: bigint | number | undefined, seq: number, signer: NativePrivateKey | null): Buffer;
   unpackValue(packed: Uint8Array): NativeValue & { signatureValid: boolean };

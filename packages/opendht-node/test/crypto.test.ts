@@ -11,6 +11,8 @@ import {
   PublicKey,
   aesDecrypt,
   aesEncrypt,
+  aesEncryptWithKey,
+  stretchKey,
   capabilities,
 } from '../src/index.js';
 import { rejectsWithCode } from './support/assertions.js';
@@ -285,6 +287,37 @@ describe('crypto', function () {
       tampered[tampered.length - 1] ^= 1;
       await rejectsWithCode(aesDecrypt(tampered, 'right'), 'EDECRYPT');
       await rejectsWithCode(aesDecrypt(Buffer.alloc(10), 'right'), 'EINVAL');
+    });
+  });
+
+  describe('stretchKey / aesEncryptWithKey', () => {
+    it('encrypts with a key stretched beforehand into bytes aesDecrypt opens with the password, and no other', async function () {
+      this.timeout(30_000);
+      const archive = Buffer.from(JSON.stringify({ account: 'archive', n: 43 }));
+      const stretched = await stretchKey('pa55word');
+      assert.equal(stretched.key.length, 32);
+      assert.equal(stretched.salt.length, 16);
+      const sealed = await aesEncryptWithKey(archive, stretched);
+      assert.ok(sealed.subarray(0, 16).equals(stretched.salt), 'the salt leads, as in aesEncrypt');
+      assert.ok(!sealed.includes(Buffer.from('archive')));
+      assert.ok((await aesDecrypt(sealed, 'pa55word')).equals(archive));
+      await rejectsWithCode(aesDecrypt(sealed, 'pa55wore'), 'EDECRYPT');
+    });
+
+    it("derives aesEncrypt's key again from its salt, and a fresh salt each time without one", async function () {
+      this.timeout(30_000);
+      const sealed = await aesEncrypt(Buffer.from('x'), 'pw');
+      const [again, twice, other] = await Promise.all([stretchKey('pw', sealed.subarray(0, 16)), stretchKey('pw', sealed.subarray(0, 16)), stretchKey('pw')]);
+      assert.ok(again.key.equals(twice.key));
+      assert.ok(!other.salt.equals(again.salt));
+      assert.ok(!other.key.equals(again.key));
+      // Re-sealing under the blob's own key gives another blob (fresh IV) that the password still opens.
+      assert.ok((await aesDecrypt(await aesEncryptWithKey(Buffer.from('y'), again), 'pw')).equals(Buffer.from('y')));
+    });
+
+    it("refuses a salt or a key of the wrong size with code 'EINVAL'", async () => {
+      await rejectsWithCode(stretchKey('pw', Buffer.alloc(15)), 'EINVAL');
+      await rejectsWithCode(aesEncryptWithKey(Buffer.from('x'), { key: Buffer.alloc(31), salt: Buffer.alloc(16) }), 'EINVAL');
     });
   });
 });

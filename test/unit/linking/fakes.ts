@@ -280,6 +280,8 @@ export class InMemoryImportAccounts implements ImportAccountPort {
   readonly exporterDevices = new Map<string, string>();
   readonly storeCalls = new Recorder<{ accountId: string; password: string; exporter: AccountProof }>();
   readonly discarded = new Recorder<string>();
+  /** The passwords the session asked to have stretched for storing, in order. */
+  readonly sealingKeysPrepared = new Recorder<{ accountId: string; password: string }>();
   /** When set, storeLinkedAccount waits for it before writing. */
   storeGate: Deferred | undefined;
   /** When set, discard waits for it. */
@@ -296,6 +298,10 @@ export class InMemoryImportAccounts implements ImportAccountPort {
     this.stored.set(accountId, { jamiId, password });
     this.exporterDevices.set(accountId, exporter.chainPem);
     return { stored: true, deviceChain: newDeviceChainOf(accountId) };
+  }
+
+  prepareSealingKey(accountId: string, password: string): void {
+    this.sealingKeysPrepared.push({ accountId, password });
   }
 
   async discard(accountId: string): Promise<void> {

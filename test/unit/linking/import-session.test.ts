@@ -39,6 +39,7 @@ describe('ImportSession', () => {
       ]);
       assert.deepEqual(h.accounts.stored.get('new-account'), { jamiId: JAMI_ID, password: '' });
       assert.deepEqual(h.accounts.storeCalls.items, [{ accountId: 'new-account', password: '', exporter: PROOF }]);
+      assert.deepEqual(h.accounts.sealingKeysPrepared.items, [], 'no KDF for an account without a password');
       assert.deepEqual(h.channel.sent.items, [
         { t: 'password', password: '' },
         { t: 'stored', device: NEW_DEVICE },
@@ -108,6 +109,8 @@ describe('ImportSession', () => {
       assert.deepEqual(h.channel.sent.items, []);
       assert.equal(h.session.provideAuthentication(PASSWORD, 'password'), true);
       assert.deepEqual(h.channel.sent.items, [{ t: 'password', password: PASSWORD }]);
+      // Stretched for storing while the old device checks it, not once the archive is in.
+      assert.deepEqual(h.accounts.sealingKeysPrepared.items, [{ accountId: 'new-account', password: PASSWORD }]);
       h.channel.receive({ t: 'transfer', size: ARCHIVE.length });
       h.channel.receiveArchive(ARCHIVE);
       await h.states.done();
@@ -147,6 +150,7 @@ describe('ImportSession', () => {
         { t: 'password', password: WRONG_PASSWORD },
         { t: 'password', password: PASSWORD },
       ]);
+      assert.deepEqual(h.accounts.sealingKeysPrepared.items.map(({ password }) => password), [WRONG_PASSWORD, PASSWORD]);
       assert.equal(h.accounts.stored.get('new-account')?.password, PASSWORD);
     });
 
@@ -155,6 +159,7 @@ describe('ImportSession', () => {
       await h.driveTo('AwaitingConsent', 'password');
       assert.equal(h.session.provideAuthentication('', ''), true);
       assert.deepEqual(h.channel.sent.items, [{ t: 'password', password: '' }]);
+      assert.deepEqual(h.accounts.sealingKeysPrepared.items, [], 'nothing to stretch');
       h.channel.receive({ t: 'bad_password' });
       assert.deepEqual(h.signals.slice(-2), [[4, {}], INVALID]);
     });

@@ -373,7 +373,7 @@ describe('the import machine', () => {
       assert.equal(importStep(state, start, IMPORT_INPUTS.consentGiven).accepted, state === 'AwaitingConsent', state);
     }
     const consented = importStep('AwaitingConsent', start, { type: 'consentGiven', password: '' });
-    assert.deepEqual([consented.state, consented.context.password, consented.effects], ['CheckingCredentials', '', ['signalInProgress', 'sendPassword']]);
+    assert.deepEqual([consented.state, consented.context.password, consented.effects], ['CheckingCredentials', '', ['signalInProgress', 'sendPassword', 'stretchPassword']]);
   });
 
   it('sends the password only on a consent: nothing of ours reaches the exporter before the user agreed', () => {

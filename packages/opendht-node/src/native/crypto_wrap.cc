@@ -11,6 +11,10 @@ namespace odn {
 
 namespace {
 
+// As OpenDHT's aesEncrypt(data, password) uses them: a 16-byte salt (PASSWORD_SALT_LENGTH) and an AES-256 key.
+constexpr size_t kPasswordSaltLength = 16;
+constexpr size_t kAesKeyLength = 256 / 8;
+
 // Ownership transfer from a factory to a constructor: the constructor copies the shared_ptr.
 template <typename T>
 Napi::Object newWrapped(Napi::Env env, Napi::FunctionReference& ctor, std::shared_ptr<T> ptr) {
@@ -463,6 +467,43 @@ Napi::Value aesDecrypt(const Napi::CallbackInfo& info) {
     });
 }
 
+// OpenDHT's password key derivation alone (what aesEncrypt(data, password) does first): a caller that stretched
+// the password once, ahead of time, encrypts with the key at AES speed. An empty salt gets a random one.
+Napi::Value stretchKey(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+        auto password = std::make_shared<std::string>(argString(info, 0, "password"));
+        auto salt = std::make_shared<dht::Blob>();
+        if (!info[1].IsUndefined() && !info[1].IsNull()) {
+            *salt = argBytes(info, 1, "salt");
+            if (salt->size() != kPasswordSaltLength)
+                throw makeError(info.Env(), "salt must be 16 bytes", "EINVAL");
+        }
+        auto key = std::make_shared<dht::Blob>();
+        return PromiseWorker::run(info.Env(), "opendht:stretchKey",
+            [=] { *key = dht::crypto::stretchKey(*password, *salt, kAesKeyLength); },
+            [=](Napi::Env env) -> Napi::Value {
+                auto o = Napi::Object::New(env);
+                o.Set("key", toBuffer(env, *key));
+                o.Set("salt", toBuffer(env, *salt));
+                return o;
+            });
+    });
+}
+
+// AES-GCM with a key from stretchKey: IV, ciphertext and tag, as the part of aesEncrypt(data, password) after its salt.
+Napi::Value aesEncryptWithKey(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+        auto data = std::make_shared<dht::Blob>(argBytes(info, 0, "data"));
+        auto key = std::make_shared<dht::Blob>(argBytes(info, 1, "key"));
+        if (key->size() != kAesKeyLength)
+            throw makeError(info.Env(), "key must be 32 bytes", "EINVAL");
+        auto out = std::make_shared<dht::Blob>();
+        return PromiseWorker::run(info.Env(), "opendht:aesEncryptWithKey",
+            [=] { *out = dht::crypto::aesEncrypt(*data, *key); },
+            [=](Napi::Env env) -> Napi::Value { return toBuffer(env, *out); });
+    });
+}
+
 Napi::Value infoHashGet(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
         auto data = argBytes(info, 0, "data");
@@ -493,6 +534,8 @@ void initCrypto(Napi::Env env, Napi::Object exports) {
     exports.Set("identityGenerate", Napi::Function::New<identityGenerate>(env, "identityGenerate"));
     exports.Set("aesEncrypt", Napi::Function::New<aesEncrypt>(env, "aesEncrypt"));
     exports.Set("aesDecrypt", Napi::Function::New<aesDecrypt>(env, "aesDecrypt"));
+    exports.Set("stretchKey", Napi::Function::New<stretchKey>(env, "stretchKey"));
+    exports.Set("aesEncryptWithKey", Napi::Function::New<aesEncryptWithKey>(env, "aesEncryptWithKey"));
     exports.Set("infoHashGet", Napi::Function::New<infoHashGet>(env, "infoHashGet"));
 }
 
