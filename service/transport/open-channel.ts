@@ -103,7 +103,7 @@ export class ChannelOpening {
     const pair = link.selectedPair();
     if (pair === undefined) return { type: 'channel_failed', error: 'network', why: 'no selected candidate pair' };
     const { address, type } = pair.remote;
-    if (type !== 'relay' && !isRelayOf(address, announced)) return { type: 'channel_open', dc, location: { address, type } };
+    if (type !== 'relay' && !isRelayOf(address, announced) && !link.relaysFrom(hostOf(address))) return { type: 'channel_open', dc, location: { address, type } };
     return { type: 'channel_open', dc, location: { address: ownAddressOf(announced), type: 'relay', relay: address } };
   }
 }
@@ -138,10 +138,16 @@ export function startHandshake<S extends string, I extends Input, E extends stri
 
 /**
  * True when `address` is one of the relays the peer announced: its checks through the relay often arrive before
- * the trickled relay candidate does, and ICE then names the pair's remote side peer-reflexive.
+ * the trickled relay candidate does, and ICE then names the pair's remote side peer-reflexive. When even the
+ * channel opens first, the relay is known by its host: the TURN server we use relays for the peer too.
  */
 function isRelayOf(address: string, announced: readonly RemoteCandidate[]): boolean {
   return announced.some(({ candidate }) => candidateTypeOf(candidate) === 'relay' && candidateAddressOf(candidate) === address);
+}
+
+/** "ip" of "ip:port" or "[ip6]:port". */
+function hostOf(address: string): string {
+  return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
 
 /** The address a peer announced for itself: its public one (server-reflexive) if it learnt it, else a local one. */

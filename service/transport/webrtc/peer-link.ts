@@ -69,6 +69,8 @@ export class PeerLink {
   private iceConnectedHandler: (() => void) | undefined;
   /** What this side saw, to say where a failed connection stopped. */
   private readonly gatheredTypes = new Set<CandidateType>();
+  /** The IP addresses of our own relay candidates (our TURN server's relay address). */
+  private readonly ownRelayHosts = new Set<string>();
   private readonly countsAtStart: GatheringCounts = gatheringCounts();
   private iceConnected = false;
   private dtlsConnected = false;
@@ -139,6 +141,11 @@ export class PeerLink {
       dtlsConnected: this.dtlsConnected,
       selected: this.selectedPair(),
     };
+  }
+
+  /** True when `host` (an IP) is where our own relays are: the same TURN server relays for the peer too. */
+  relaysFrom(host: string): boolean {
+    return this.ownRelayHosts.has(host);
   }
 
   /** Where this connection stopped, for a failure before (or after) the channel opened. */
@@ -283,6 +290,7 @@ export class PeerLink {
   private gatheredCandidate(candidate: string, mid: string): void {
     const type = candidateTypeOf(candidate);
     if (type !== undefined) this.gatheredTypes.add(type);
+    if (type === 'relay') this.ownRelayHosts.add(candidate.split(' ')[4] ?? '');
     if (this.sentCandidates === undefined) {
       if (type === 'srflx') {
         clearTimeout(this.descriptionTimer);
