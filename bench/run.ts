@@ -24,3 +24,6 @@ if (!only || only === 'dht') {
     spawnSync(process.execPath, [dhtBench], { stdio: 'inherit' });
   }
 }
+
+// libdatachannel's threads (the floors' bare peer connections) would keep the process alive after the last figure.
+process.exit(0);
