@@ -35,14 +35,17 @@ export function eventsSince(since: GatheringCounts): Set<GatheringEvent> {
 let routedTo: Logger | undefined;
 
 /**
- * Routes libdatachannel's log into `logger` (Warning and up as warn/error lines; Info only counted). The
+ * Routes libdatachannel's log into `logger` (Warning and up as warn/error lines). The
  * last caller wins, as libdatachannel keeps one callback. Lines carry no secrets: libjuice never logs
  * credentials, and SDP bodies are logged only at Verbose, which is not enabled.
  */
 export function routeLibdatachannelLog(logger: Logger): void {
   const log = logger.child({ component: 'libdatachannel' });
   routedTo = log;
-  nodeDataChannel.initLogger('Info', (level, message) => {
+  // Warning and up only: each line is a call from libdatachannel's threads into JS, so the fewer the better; the
+  // Info-level outcomes ("TURN allocation failed", "STUN server binding failed") are then not seen, and a
+  // missing relay without an authentication error reads as unreachable.
+  nodeDataChannel.initLogger('Warning', (level, message) => {
     for (const [pattern, event] of PATTERNS) if (pattern.test(message)) counts[event] += 1;
     if (routedTo !== log) return;
     if (level === 'Warning') log.warn({ line: message }, 'libdatachannel warning');
