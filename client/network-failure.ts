@@ -10,7 +10,6 @@ const ICE_SENTENCES: Readonly<Record<string, string>> = {
   no_relay_configured: `could not connect: no direct path between the two networks and no TURN relay configured: ${TURN_OPTION}`,
   turn_auth_failed: `could not connect: the TURN server refused jami-linkd's user name or password; check them (${TURN_OPTION}).`,
   turn_unreachable: 'could not connect: no direct path between the two networks, and the TURN server did not answer (is UDP to it blocked, or its host or port wrong?).',
-  stun_unreachable: `could not connect: the STUN server did not answer and there is no direct path; a TURN relay would help: ${TURN_OPTION}`,
   no_path: 'could not connect: no path between the two devices, not even through the TURN relay (is one network blocking UDP and TCP to it?).',
 };
 

@@ -25,7 +25,7 @@ export function asLinkFailure(value: unknown): LinkFailure {
 export type NetworkStage = 'signaling' | 'ice' | 'dtls' | 'sctp' | 'transfer';
 
 /** Why ICE found no path, as far as this side can tell from what it gathered. */
-export type IceProblem = 'no_relay_configured' | 'turn_auth_failed' | 'turn_unreachable' | 'stun_unreachable' | 'no_path';
+export type IceProblem = 'no_relay_configured' | 'turn_auth_failed' | 'turn_unreachable' | 'no_path';
 
 /** What the transport knows of a 'network' failure; the linking layer passes it on in state 5. */
 export interface NetworkDiagnosis {

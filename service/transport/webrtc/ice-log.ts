@@ -1,6 +1,6 @@
-// libdatachannel's (and libjuice's) own log, routed into ours: warnings and errors as log lines, and the few
-// gathering outcomes that explain a failed link (a TURN server that refused our credentials, a server that
-// never answered) counted, so a peer connection can tell what happened while it gathered.
+// libdatachannel's (and libjuice's) own log, routed into ours: warnings and errors as log lines, and the one
+// gathering outcome that explains a failed link and shows only there (a TURN server that refused our
+// credentials) counted, so a peer connection can tell what happened while it gathered.
 //
 // libdatachannel has one process-wide log callback and its lines do not name the peer connection. Every
 // link of a daemon uses the same ICE servers, so an outcome seen while a link gathered is taken as that
@@ -10,16 +10,14 @@ import nodeDataChannel from 'node-datachannel';
 import type { Logger } from '../../contract/logger.js';
 
 /** Gathering outcomes libjuice reports only in its log. */
-export type GatheringEvent = 'turn_auth_failed' | 'turn_unreachable' | 'stun_unreachable';
+export type GatheringEvent = 'turn_auth_failed';
 
 const PATTERNS: readonly (readonly [RegExp, GatheringEvent])[] = [
   [/TURN authentication failed/, 'turn_auth_failed'],
-  [/TURN allocation failed/, 'turn_unreachable'],
-  [/STUN server binding failed/, 'stun_unreachable'],
 ];
 
 /** How many times each event was seen in this process; a link compares the counts at its start and end. */
-const counts: Record<GatheringEvent, number> = { turn_auth_failed: 0, turn_unreachable: 0, stun_unreachable: 0 };
+const counts: Record<GatheringEvent, number> = { turn_auth_failed: 0 };
 
 export type GatheringCounts = Readonly<Record<GatheringEvent, number>>;
 
@@ -42,9 +40,9 @@ let routedTo: Logger | undefined;
 export function routeLibdatachannelLog(logger: Logger): void {
   const log = logger.child({ component: 'libdatachannel' });
   routedTo = log;
-  // Warning and up only: each line is a call from libdatachannel's threads into JS, so the fewer the better; the
-  // Info-level outcomes ("TURN allocation failed", "STUN server binding failed") are then not seen, and a
-  // missing relay without an authentication error reads as unreachable.
+  // Warning and up only: each line is a call from libdatachannel's threads into JS, so the fewer the better. An
+  // unanswering server shows only at Info ("TURN allocation failed"): a missing relay without an authentication
+  // error reads as unreachable, a missing STUN answer says nothing a failed path does not.
   nodeDataChannel.initLogger('Warning', (level, message) => {
     for (const [pattern, event] of PATTERNS) if (pattern.test(message)) counts[event] += 1;
     if (routedTo !== log) return;

@@ -309,10 +309,8 @@ export class PeerLink {
   private iceProblem(): IceProblem {
     const seen = eventsSince(this.countsAtStart);
     const turn = this.servers.some((server) => server.relayType !== undefined);
-    const stun = this.servers.some((server) => server.relayType === undefined);
     if (turn && !this.gatheredTypes.has('relay')) return seen.has('turn_auth_failed') ? 'turn_auth_failed' : 'turn_unreachable';
     if (turn) return 'no_path';
-    if (stun && !this.gatheredTypes.has('srflx') && seen.has('stun_unreachable')) return 'stun_unreachable';
     return 'no_relay_configured';
   }
 

@@ -12,7 +12,7 @@ import { FramedChannel, type FramedChannelOptions } from '../../../service/trans
 import type { LinkFailure, LinkMessage, PeerChannel } from '../../../service/contract/link-contract.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { systemClock } from '../../../service/contract/clock.js';
-import { closeLink, establishLink, nextEvent, recordEvents } from './link-fixtures.js';
+import { closeLink, establishLink, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
 
 after(() => shutdownTransport());
 
@@ -326,18 +326,7 @@ describe('regression: an ended framed channel is not kept alive by callbacks its
     const gc = runInNewContext('gc') as () => void;
     /** Callbacks held forever, as node-datachannel's global handles hold them when no close is reported. */
     const held: unknown[] = [];
-    const neverReleasing = {
-      maxMessageSize: () => 65536,
-      bufferedAmount: () => 0,
-      setBufferedAmountLowThreshold: () => undefined,
-      onBufferedAmountLow: (callback: unknown) => held.push(callback),
-      onMessage: (callback: unknown) => held.push(callback),
-      onClosed: (callback: unknown) => held.push(callback),
-      onError: (callback: unknown) => held.push(callback),
-      sendMessage: () => true,
-      sendMessageBinary: () => true,
-      close: () => undefined,
-    } as unknown as DataChannel;
+    const neverReleasing = neverReleasingDataChannel(held);
     let collected = false;
     const registry = new FinalizationRegistry(() => (collected = true));
     (() => {

@@ -15,7 +15,7 @@ import { shutdownTransport } from '../../../service/transport/create-link-transp
 import { HEARTBEAT_STREAM_ID } from '../../../service/transport/webrtc/heartbeat-lane.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { withTimeout } from '../../support/wait.js';
-import { LogProbe, nextEvent, recordEvents } from './link-fixtures.js';
+import { LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
 
 after(() => shutdownTransport());
 
@@ -209,18 +209,7 @@ describe('regression: lanes of links that never connected', function () {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const held: unknown[] = [];
-    const neverReleasing = (): DataChannel => ({
-      maxMessageSize: () => 65536,
-      bufferedAmount: () => 0,
-      setBufferedAmountLowThreshold: () => undefined,
-      onBufferedAmountLow: (callback: unknown) => held.push(callback),
-      onMessage: (callback: unknown) => held.push(callback),
-      onClosed: (callback: unknown) => held.push(callback),
-      onError: (callback: unknown) => held.push(callback),
-      sendMessage: () => true,
-      sendMessageBinary: () => true,
-      close: () => undefined,
-    }) as unknown as DataChannel;
+    const neverReleasing = (): DataChannel => neverReleasingDataChannel(held);
     let collected = false;
     const registry = new FinalizationRegistry(() => (collected = true));
     (() => {

@@ -3,6 +3,7 @@
 
 import { readdirSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
+import type { DataChannel } from 'node-datachannel';
 import pino, { type Logger } from 'pino';
 import { createLinkTransport, type LinkTransportOptions } from '../../../service/transport/create-link-transport.js';
 import type {
@@ -48,6 +49,23 @@ export async function eventually(condition: () => boolean, timeoutMs: number, wh
     if (Date.now() > deadline) throw new Error(`not ${what} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A DataChannel that holds every callback it is given, forever, into `held`, as node-datachannel's global handles do
+ *  when no close is reported: for tests that an ended channel is not kept alive by them. */
+export function neverReleasingDataChannel(held: unknown[]): DataChannel {
+  return {
+    maxMessageSize: () => 65536,
+    bufferedAmount: () => 0,
+    setBufferedAmountLowThreshold: () => undefined,
+    onBufferedAmountLow: (callback: unknown) => held.push(callback),
+    onMessage: (callback: unknown) => held.push(callback),
+    onClosed: (callback: unknown) => held.push(callback),
+    onError: (callback: unknown) => held.push(callback),
+    sendMessage: () => true,
+    sendMessageBinary: () => true,
+    close: () => undefined,
+  } as unknown as DataChannel;
 }
 
 /** Records every event an emitter emits (to assert "never twice", "nothing after close"). */
