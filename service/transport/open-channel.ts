@@ -12,7 +12,7 @@ import { MachineRunner } from '../contract/machine-runner.js';
 import type { Input, StepResult } from '../contract/transition-table.js';
 import { FramedChannel } from './channel/framed-channel.js';
 import type { TransportSettings } from './transport-settings.js';
-import type { PeerLink } from './webrtc/peer-link.js';
+import type { PeerLink, SelectedPair } from './webrtc/peer-link.js';
 import { candidateAddressOf, candidateTypeOf, type DtlsFingerprint, type RemoteCandidate } from './webrtc/session-description.js';
 
 /** The effects both sides' tables name for this step and the end of a handshake. */
@@ -102,10 +102,25 @@ export class ChannelOpening {
     }
     const pair = link.selectedPair();
     if (pair === undefined) return { type: 'channel_failed', error: 'network', why: 'no selected candidate pair' };
-    const { address, type } = pair.remote;
-    if (type !== 'relay' && !isRelayOf(address, announced) && !link.relaysFrom(hostOf(address))) return { type: 'channel_open', dc, location: { address, type } };
-    return { type: 'channel_open', dc, location: { address: ownAddressOf(announced), type: 'relay', relay: address } };
+    return { type: 'channel_open', dc, location: peerLocationOf(pair, announced, (host) => link.relaysFrom(host)) };
   }
+}
+
+/**
+ * Where the peer is and whether a relay is in between, from the selected pair. Through our own relay, the
+ * peer's checks reach us from its router's mapping toward the TURN server, which ICE names peer-reflexive:
+ * that mapping is where the peer is, our allocation the relay. Through the peer's relay, the relay is the
+ * remote side and the peer is where it said it was.
+ */
+export function peerLocationOf(
+  pair: SelectedPair,
+  announced: readonly RemoteCandidate[],
+  relaysFromOurServer: (host: string) => boolean,
+): PeerLocation {
+  const { address, type } = pair.remote;
+  if (pair.localType === 'relay') return { address, type: 'relay', relay: pair.localAddress };
+  if (type !== 'relay' && !isRelayOf(address, announced) && !relaysFromOurServer(hostOf(address))) return { address, type };
+  return { address: ownAddressOf(announced), type: 'relay', relay: address };
 }
 
 /** A side's machine, run to completion, with the open-channel step feeding it. */

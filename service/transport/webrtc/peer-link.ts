@@ -38,6 +38,8 @@ export interface PeerLinkOptions {
 export interface SelectedPair {
   readonly remote: { readonly address: string; readonly type: CandidateType | 'unknown' };
   readonly localType: CandidateType | 'unknown';
+  /** Our side's "ip:port": our relay's allocation when localType is relay. */
+  readonly localAddress: string;
 }
 
 export type PeerRole = 'offerer' | 'answerer';
@@ -218,7 +220,12 @@ export class PeerLink {
       const pair = this.pc.getSelectedCandidatePair();
       const remote = pair?.remote;
       if (pair === null || pair === undefined || remote === undefined || !remote.address || !remote.port) return undefined;
-      return { remote: { address: formatAddress(remote.address, remote.port), type: asCandidateType(remote.type) }, localType: asCandidateType(pair.local?.type) };
+      const local = pair.local;
+      return {
+        remote: { address: formatAddress(remote.address, remote.port), type: asCandidateType(remote.type) },
+        localType: asCandidateType(local?.type),
+        localAddress: local?.address && local.port ? formatAddress(local.address, local.port) : '',
+      };
     } catch {
       return undefined;
     }

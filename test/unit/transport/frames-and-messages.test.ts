@@ -14,7 +14,7 @@ import {
   parseReplyBody,
   replyBodyText,
 } from '../../../service/transport/signaling/signaling-messages.js';
-import { ownAddressOf } from '../../../service/transport/open-channel.js';
+import { ownAddressOf, peerLocationOf } from '../../../service/transport/open-channel.js';
 
 describe('data channel frames', () => {
   it('hands on any JSON object with a string `t` outside `link.` as a linking message, unchanged', () => {
@@ -105,6 +105,27 @@ describe('session descriptions', () => {
     assert.equal(ownAddressOf([host, relay, srflx].map((candidate) => ({ candidate, mid: '0' }))), '203.0.113.9:40001', 'its public address first');
     assert.equal(ownAddressOf([relay, host6].map((candidate) => ({ candidate, mid: '0' }))), '[2001:db8::5]:35395');
     assert.equal(ownAddressOf([relay].map((candidate) => ({ candidate, mid: '0' }))), '', 'a relay is not the peer');
+  });
+
+  it('tells the peer\'s place and the relay in between, whichever side of the selected pair the relay is on', () => {
+    const announced = [
+      'candidate:1 1 UDP 2114977791 10.0.2.2 35395 typ host',
+      'candidate:3 1 UDP 1678769663 198.18.0.15 40001 typ srflx raddr 0.0.0.0 rport 0',
+      'candidate:4 1 UDP 1047807 198.18.0.3 49020 typ relay raddr 0.0.0.0 rport 0',
+    ].map((candidate) => ({ candidate, mid: '0' }));
+    const ourServer = (host: string) => host === '198.18.0.3';
+    const pair = (remote: string, type: 'host' | 'srflx' | 'prflx' | 'relay', localType: 'host' | 'relay', localAddress: string) =>
+      ({ remote: { address: remote, type }, localType, localAddress });
+    // Our relay: the peer's checks come from its router's mapping toward the TURN server (what CI once saw).
+    assert.deepEqual(peerLocationOf(pair('198.18.0.15:25830', 'prflx', 'relay', '198.18.0.3:50001'), announced, ourServer),
+      { address: '198.18.0.15:25830', type: 'relay', relay: '198.18.0.3:50001' });
+    // The peer's relay, named by type, by its announcement (prflx before the trickle) or by our server's host.
+    for (const [remote, type] of [['198.18.0.3:49020', 'relay'], ['198.18.0.3:49020', 'prflx'], ['198.18.0.3:49999', 'prflx']] as const) {
+      assert.deepEqual(peerLocationOf(pair(remote, type, 'host', '10.0.1.2:4000'), announced, ourServer),
+        { address: '198.18.0.15:40001', type: 'relay', relay: remote }, `${type} ${remote}`);
+    }
+    assert.deepEqual(peerLocationOf(pair('198.18.0.15:40001', 'srflx', 'host', '10.0.1.2:4000'), announced, ourServer),
+      { address: '198.18.0.15:40001', type: 'srflx' }, 'no relay in between');
   });
 });
 
