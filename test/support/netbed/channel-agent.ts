@@ -81,14 +81,18 @@ export class ChannelAgent {
     this.#command({ gaps: {} });
   }
 
-  /** Why the agent's channel ended, as its log says ('peer_silent', 'peer connection failed', ...). */
-  lostBecause(): string | undefined {
-    for (const line of this.process.stderr.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as { msg?: string; why?: string };
-      if (entry.msg === 'channel lost') return entry.why;
-    }
-    return undefined;
+  /** Why the agent's channel ended, as its log says ('peer_silent', 'peer connection failed', ...). Awaited: the
+   *  log (stderr) may reach us after the `closed` event (stdout) it precedes in the agent. */
+  lostBecause(ms = 5_000): Promise<string> {
+    const why = (): string | undefined => {
+      for (const line of this.process.stderr.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; why?: string };
+        if (entry.msg === 'channel lost') return entry.why ?? '';
+      }
+      return undefined;
+    };
+    return this.process.waitUntil(why, ms, 'to log why its channel was lost');
   }
 
   /** The end of a peer that dies: SIGKILL, nothing said, nothing closed; resolves once it is gone. */
