@@ -102,6 +102,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
         storeLinkedAccount: (id, archive, password, exporter) =>
           trace('account stored', () => accounts.storeLinked(id, archive, password, { jamiId: exporter.accountId, exporterChainPem: exporter.chainPem })),
         prepareSealingKey: (id, password) => accounts.prepareSealingKey(id, password),
+        beginReceiving: (id) => accounts.beginReceiving(id),
         // Every failed import ends here, before its DONE: what it stored and its device key are gone; the
         // account stays listed, holding nothing, until its client removes it (as jamid leaves it).
         discard: (id) => accounts.abandonLink(id),

@@ -31,10 +31,12 @@ import {
   encodeArchive,
   encodeReceivedArchive,
   stretchArchivePassword,
+  parseArchiveJson,
   unpackPlainArchive,
   type ArchiveContent,
   type SealingKey,
 } from './archive.js';
+import { ArchiveInflation } from './archive-inflation.js';
 import { DeviceKeyQueue } from './device-key-queue.js';
 import { accountIdentityOf, deviceOfChain, generateAccountArchive, issueDevice, verifyDeviceChain } from './account-identity.js';
 
@@ -135,6 +137,8 @@ export class AccountStore extends EventEmitter {
   private readonly deviceKeys = new Map<string, Promise<PrivateKey | undefined>>();
   /** Per linking account: the password its user gave last, being stretched to seal the archive when it comes. */
   private readonly sealingKeys = new Map<string, { readonly password: string; readonly key: Promise<SealingKey> }>();
+  /** Per linking account: its archive, inflated while it arrives. */
+  private readonly inflations = new Map<string, ArchiveInflation>();
   private readonly keyQueue: DeviceKeyQueue;
   /** Serializes disk work per account: a remove never races the write of the same account. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -262,6 +266,35 @@ export class AccountStore extends EventEmitter {
     this.sealingKeys.set(id, { password, key });
   }
 
+  /**
+   * The archive of a linking account is on its way: the returned function takes its bytes as they arrive, and
+   * they are inflated meanwhile, so storeLinked does not start a 50 MB inflate only once the last byte is in.
+   * Used only if storeLinked gets an archive of the length it was fed; a later call starts afresh.
+   */
+  beginReceiving(id: string): (chunk: Buffer) => void {
+    this.forgetInflation(id);
+    if (this.initializing.get(id)?.stage !== 'linking') return () => undefined;
+    const inflation = new ArchiveInflation();
+    this.inflations.set(id, inflation);
+    return (chunk) => inflation.write(chunk);
+  }
+
+  /** The received archive's content: from the inflation fed while it arrived, or inflated now. */
+  private async unpackReceived(id: string, plainArchive: Buffer): Promise<ArchiveContent> {
+    const inflation = this.inflations.get(id);
+    this.inflations.delete(id);
+    if (inflation === undefined || inflation.bytesTaken !== plainArchive.length) {
+      inflation?.abort();
+      return unpackPlainArchive(plainArchive);
+    }
+    return parseArchiveJson(await inflation.finish());
+  }
+
+  private forgetInflation(id: string): void {
+    this.inflations.get(id)?.abort();
+    this.inflations.delete(id);
+  }
+
   /** The key that seals the archive under `password`: the one prepared for it, or one stretched now. */
   private async sealingKeyFor(id: string, password: string): Promise<SealingKey> {
     const prepared = this.sealingKeys.get(id);
@@ -288,7 +321,7 @@ export class AccountStore extends EventEmitter {
     if (entry?.stage !== 'linking') throw new Error(`account ${id} is not waiting for an archive`);
     // Where a store's time goes (a debug line): the new device's time from archive received to `stored`.
     const lap = stopwatch();
-    const content = await unpackPlainArchive(plainArchive);
+    const content = await this.unpackReceived(id, plainArchive);
     const unpackMs = lap();
     const found = accountIdentityOf(content).certificate.id;
     if (found !== expected.jamiId) return { stored: false, foundAccount: found };
@@ -317,6 +350,7 @@ export class AccountStore extends EventEmitter {
   async abandonLink(id: string): Promise<void> {
     this.deviceKeys.delete(id);
     this.sealingKeys.delete(id);
+    this.forgetInflation(id);
     const entry = this.initializing.get(id);
     const stored = this.accounts.get(id);
     if (stored !== undefined) {
@@ -331,6 +365,7 @@ export class AccountStore extends EventEmitter {
   async remove(id: string): Promise<boolean> {
     this.deviceKeys.delete(id);
     this.sealingKeys.delete(id);
+    this.forgetInflation(id);
     if (this.initializing.delete(id)) {
       this.emit('changed');
       return true;

@@ -49,14 +49,16 @@ async function decompress(bytes: Buffer): Promise<Buffer> {
   try {
     return await (isGzip(bytes) ? gunzipBounded(bytes, bound) : inflateBounded(bytes, bound));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new ArchiveError('too_large', `the archive inflates past ${MAX_ARCHIVE_JSON_BYTES / (1024 * 1024)} MiB: not an account archive`);
-    }
-    throw new ArchiveError('corrupt', 'the archive is not gzip or zlib data (truncated or not an archive)');
+    throw (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? tooLargeWhenInflated(MAX_ARCHIVE_JSON_BYTES) : notCompressed();
   }
 }
 
-function isGzip(bytes: Buffer): boolean {
+export const tooLargeWhenInflated = (maxJsonBytes: number): ArchiveError =>
+  new ArchiveError('too_large', `the archive inflates past ${maxJsonBytes / (1024 * 1024)} MiB: not an account archive`);
+
+export const notCompressed = (): ArchiveError => new ArchiveError('corrupt', 'the archive is not gzip or zlib data (truncated or not an archive)');
+
+export function isGzip(bytes: Buffer): boolean {
   return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
 }
 

@@ -85,9 +85,11 @@ export interface PeerChannel extends EventEmitter {
    * Arms the receiver for one archive of exactly `size` bytes, when the linking layer expects one (the
    * importer, once `transfer{size}` came). Unarmed, or for another size, an archive the peer announces is a
    * protocol error ('closed' 'network'); nothing is allocated for an announcement. Throws TypeError for a
-   * size that is not a non-negative safe integer; ignored once the channel is closing.
+   * size that is not a non-negative safe integer; ignored once the channel is closing. `onChunk` sees the
+   * archive's bytes in order as they arrive, before they are checked (to start work on them early): only
+   * the 'archive' event says they were all there and intact.
    */
-  expectArchive(size: number): void;
+  expectArchive(size: number, onChunk?: (chunk: Buffer) => void): void;
   /** Chunked, flow-controlled, checked end to end (hash); resolves once the peer acknowledged it whole. */
   sendArchive(data: Buffer): Promise<void>;
   /** Graceful close: flushes what was sent first (libdatachannel drops buffered data on early close). */

@@ -84,7 +84,7 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
         return;
       case 'expectArchive':
         if (context.expectedSize === undefined || this.channel === undefined) throw new Error('expectArchive without a size or a channel');
-        return this.channel.expectArchive(context.expectedSize);
+        return this.channel.expectArchive(context.expectedSize, this.accounts.beginReceiving(this.accountId));
       case 'store':
         if (input.type !== 'archive') throw new Error('store without an archive');
         return this.store(input.archive, context);

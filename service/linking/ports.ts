@@ -29,6 +29,9 @@ export interface ImportAccountPort {
   /** Our user gave `password` (sent to the old device, which checks it): start stretching it now, so that storing
    *  the archive under it later does not wait for a second KDF. Best effort, returns at once. */
   prepareSealingKey(localAccountId: string, password: string): void;
+  /** The archive is announced: the returned function takes its bytes as they arrive (unchecked yet), so that the
+   *  account store can start unpacking before the last one is in. Best effort, returns at once. */
+  beginReceiving(localAccountId: string): (chunk: Buffer) => void;
   /** After any failure or cancel: nothing half-made stays (what was stored and the device key go; the
    *  account stays listed, holding nothing, until its client removes it). Idempotent. */
   discard(localAccountId: string): Promise<void>;

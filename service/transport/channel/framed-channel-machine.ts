@@ -15,7 +15,7 @@ export type ChannelInput =
   // calls from our user
   | { type: 'send_message'; text: string }
   | { type: 'send_archive'; data: Buffer; done: Deferred<void> }
-  | { type: 'expect_archive'; size: number }
+  | { type: 'expect_archive'; size: number; onChunk: ((chunk: Buffer) => void) | undefined }
   | { type: 'close' }
   | { type: 'destroy' }
   // what the peer sent, classified (any text or binary message is `heard` first)

@@ -63,6 +63,8 @@ interface IncomingArchive {
    *  what it announced. */
   readonly chunks: Buffer[];
   readonly hash: ReturnType<typeof createHash>;
+  /** expectArchive's onChunk. */
+  readonly onChunk: ((chunk: Buffer) => void) | undefined;
   received: number;
 }
 
@@ -77,8 +79,8 @@ type Relay = { channel: FramedChannel | undefined };
 
 export class FramedChannel extends EventEmitter implements PeerChannel {
   private readonly runner: MachineRunner<ChannelState, ChannelInput, ChannelEffect, null, LinkFailure>;
-  /** The size of the one archive our user expects (expectArchive), until its header comes. */
-  private expected: number | undefined;
+  /** The one archive our user expects (expectArchive), until its header comes. */
+  private expected: { readonly size: number; readonly onChunk: ((chunk: Buffer) => void) | undefined } | undefined;
   private incoming: IncomingArchive | undefined;
   private outgoing: OutgoingArchive | undefined;
   private readonly closed = new Deferred<void>();
@@ -146,10 +148,10 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     return done.promise;
   }
 
-  expectArchive(size: number): void {
+  expectArchive(size: number, onChunk?: (chunk: Buffer) => void): void {
     if (!Number.isSafeInteger(size) || size < 0) throw new TypeError('an archive size is a non-negative safe integer');
     if (this.expected !== undefined || this.incoming !== undefined) throw new Error('an archive is already expected');
-    if (!this.runner.dispatch({ type: 'expect_archive', size })) this.logger.debug('archive not expected: channel not open');
+    if (!this.runner.dispatch({ type: 'expect_archive', size, onChunk })) this.logger.debug('archive not expected: channel not open');
   }
 
   close(): Promise<void> {
@@ -199,7 +201,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       case 'restartIdleTimer':
         return this.restartIdleTimer();
       case 'armReceiver':
-        if (input.type === 'expect_archive') this.expected = input.size;
+        if (input.type === 'expect_archive') this.expected = { size: input.size, onChunk: input.onChunk };
         return;
       case 'emitMessage':
         if (input.type === 'message') safeEmit(this, this.logger, 'message', input.message);
@@ -297,10 +299,11 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   private takeHeader(size: number, sha256: string): void {
     if (this.incoming !== undefined) return this.protocolError('archive header during an archive');
     if (this.expected === undefined) return this.protocolError('archive not expected');
-    if (size !== this.expected) return this.protocolError('archive of another size than expected');
+    if (size !== this.expected.size) return this.protocolError('archive of another size than expected');
     if (size > this.options.maxArchiveBytes) return this.protocolError('archive too large');
+    const { onChunk } = this.expected;
     this.expected = undefined;
-    this.incoming = { size, sha256, chunks: [], hash: createHash('sha256'), received: 0 };
+    this.incoming = { size, sha256, chunks: [], hash: createHash('sha256'), onChunk, received: 0 };
     if (size === 0) this.completeIncoming();
   }
 
@@ -311,6 +314,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     // node-datachannel hands each message over as a Buffer of its own (a copy): keeping it is safe.
     incoming.chunks.push(chunk);
     incoming.hash.update(chunk);
+    incoming.onChunk?.(chunk);
     incoming.received += chunk.length;
     if (incoming.received === incoming.size) this.completeIncoming();
   }

@@ -60,7 +60,8 @@ describe('framed channel: archives and frames', function () {
     const link = await establishLink();
     try {
       const archive = randomBytes(50 * 1024 * 1024);
-      link.importChannel.expectArchive(archive.length);
+      const early: Buffer[] = [];
+      link.importChannel.expectArchive(archive.length, (chunk) => early.push(chunk));
       const received = nextEvent<Buffer>(link.importChannel, 'archive', 60_000);
       const started = performance.now();
       await link.exportChannel.sendArchive(archive);
@@ -68,6 +69,7 @@ describe('framed channel: archives and frames', function () {
       const got = await received;
       assert.equal(got.length, archive.length);
       assert.ok(got.equals(archive));
+      assert.ok(Buffer.concat(early).equals(archive), 'onChunk saw every byte, in order, before the archive event');
       console.log(`      50 MB archive: ${seconds.toFixed(2)} s, ${(50 / seconds).toFixed(1)} MB/s (hash-checked, acknowledged)`);
       await roundTrip(link.importChannel, link.exportChannel);
     } finally {

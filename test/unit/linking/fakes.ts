@@ -173,9 +173,13 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
     this.sent.push(structuredClone(message));
   }
 
-  expectArchive(size: number): void {
+  expectArchive(size: number, onChunk?: (chunk: Buffer) => void): void {
     this.expectedArchives.push(size);
+    this.onChunk = onChunk;
   }
+
+  /** expectArchive's onChunk: receiveArchive hands it the bytes first, as the real channel does. */
+  private onChunk: ((chunk: Buffer) => void) | undefined;
 
   sendArchive(data: Buffer): Promise<void> {
     this.archives.push(Buffer.from(data));
@@ -193,6 +197,7 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
   }
 
   receiveArchive(archive: Buffer): void {
+    this.onChunk?.(archive);
     this.emit('archive', archive);
   }
 
@@ -302,6 +307,14 @@ export class InMemoryImportAccounts implements ImportAccountPort {
 
   prepareSealingKey(accountId: string, password: string): void {
     this.sealingKeysPrepared.push({ accountId, password });
+  }
+
+  /** The bytes each account's archive came in, as the channel handed them on before the whole was checked. */
+  readonly receivedBytes = new Map<string, number>();
+
+  beginReceiving(accountId: string): (chunk: Buffer) => void {
+    this.receivedBytes.set(accountId, 0);
+    return (chunk) => this.receivedBytes.set(accountId, (this.receivedBytes.get(accountId) ?? 0) + chunk.length);
   }
 
   async discard(accountId: string): Promise<void> {

@@ -239,6 +239,15 @@ describe('ImportSession', () => {
   });
 
   describe('the store', () => {
+    it('is handed the archive\'s bytes as the channel receives them, to unpack them before the last one is in', async () => {
+      const h = new ImportHarness();
+      await h.driveTo('Receiving', 'none');
+      assert.equal(h.accounts.receivedBytes.get('new-account'), 0, 'armed with the announced archive');
+      h.channel.receiveArchive(ARCHIVE);
+      await h.states.done();
+      assert.equal(h.accounts.receivedBytes.get('new-account'), ARCHIVE.length);
+    });
+
     it('gives the store the password its user gave and the account the exporter proved', async () => {
       const h = new ImportHarness();
       await h.driveTo('Storing', 'password');

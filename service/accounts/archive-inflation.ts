@@ -1,0 +1,90 @@
+// An archive inflated while it arrives: each chunk of a received plain archive (gzip or zlib JSON) goes to
+// zlib on the thread pool as it comes, so that when the last chunk is in, the JSON is nearly ready instead of
+// a 50 MB inflate (~250 ms) starting only then. Bounded like decompress() in archive.ts: output past
+// MAX_ARCHIVE_JSON_BYTES stops it.
+
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
+import { ArchiveError, isGzip, MAX_ARCHIVE_JSON_BYTES, tooLargeWhenInflated, notCompressed } from './archive.js';
+
+/** zlib's output chunks: 256 KiB instead of 16 KiB, fewer hops between the thread pool and the event loop. */
+const OUTPUT_CHUNK_BYTES = 256 * 1024;
+
+export class ArchiveInflation {
+  /** Bytes taken so far: storing uses this inflation only for an archive of exactly this length. */
+  private fed = 0;
+  private stream: Gunzip | Inflate | undefined;
+  /** The first byte when it came alone: the format is known from two. */
+  private pending: Buffer | undefined;
+  private readonly output: Buffer[] = [];
+  private outputBytes = 0;
+  private failure: ArchiveError | undefined;
+  private readonly settled: Promise<Buffer>;
+  private settle!: { resolve: (json: Buffer) => void; reject: (error: ArchiveError) => void };
+
+  constructor(private readonly maxJsonBytes = MAX_ARCHIVE_JSON_BYTES) {
+    this.settled = new Promise<Buffer>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.settled.catch(() => undefined); // nobody may ask for a link that failed
+  }
+
+  get bytesTaken(): number {
+    return this.fed;
+  }
+
+  /** The next bytes of the archive, in order. Ignored once it failed or was aborted. */
+  write(chunk: Buffer): void {
+    if (this.failure !== undefined || chunk.length === 0) return;
+    this.fed += chunk.length;
+    if (this.stream === undefined) {
+      const head = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+      if (head.length < 2) {
+        this.pending = head;
+        return;
+      }
+      this.pending = undefined;
+      this.stream = this.open(isGzip(head));
+      chunk = head;
+    }
+    this.stream.write(chunk);
+  }
+
+  /** The archive is complete: resolves to its JSON bytes, or rejects with ArchiveError ('corrupt', 'too_large'). */
+  finish(): Promise<Buffer> {
+    if (this.failure === undefined) {
+      if (this.stream === undefined) this.fail(notCompressed());
+      else this.stream.end();
+    }
+    return this.settled;
+  }
+
+  /** The link ended: zlib's work and what it produced are let go. */
+  abort(): void {
+    this.fail(new ArchiveError('corrupt', 'the archive was not received whole'));
+  }
+
+  private open(gzip: boolean): Gunzip | Inflate {
+    const stream = (gzip ? createGunzip : createInflate)({ chunkSize: OUTPUT_CHUNK_BYTES });
+    stream.on('data', (data: Buffer) => {
+      this.outputBytes += data.length;
+      if (this.outputBytes > this.maxJsonBytes) return this.fail(tooLargeWhenInflated(this.maxJsonBytes));
+      this.output.push(data);
+    });
+    stream.on('error', () => this.fail(notCompressed()));
+    stream.on('end', () => {
+      if (this.failure !== undefined) return;
+      this.settle.resolve(Buffer.concat(this.output, this.outputBytes));
+      this.output.length = 0;
+    });
+    return stream;
+  }
+
+  private fail(error: ArchiveError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.output.length = 0;
+    this.pending = undefined;
+    this.stream?.destroy();
+    this.settle.reject(error);
+  }
+}
