@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-// dbus-next (with xml2js under it) is loaded by connect() only: `jami-link --help` and a usage error need neither.
+// dbus-next is loaded by connect() only (lean-dbus.ts: without xml2js): `jami-link --help` and a usage error need neither.
 import type dbus from 'dbus-next';
 import { DEFAULT_BUS_NAME, INTERFACE_NAME, OBJECT_PATH } from '../service/config.js';
 import { printable, printableDetails } from './printable.js';
@@ -290,7 +290,7 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
 type DbusLibrary = typeof dbus;
 
 async function loadDbus(): Promise<DbusLibrary> {
-  return (await import('dbus-next')).default;
+  return (await import('./lean-dbus.js')).leanDbus();
 }
 
 function connected(bus: dbus.MessageBus): Promise<void> {
