@@ -6,7 +6,7 @@ import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, DEFAULT_BOOTSTRAP, DEFAULT_ICE_SERVERS, type DaemonConfig } from '../service/config.js';
-import { startDaemon, NameTakenError } from '../service/daemon.js';
+import { leanDbus } from '../service/dbus/lean-dbus.js';
 import { createLogger } from '../service/log.js';
 import { tracingWanted } from '../service/link-trace.js';
 import { DataDirError } from '../service/accounts/account-store.js';
@@ -157,6 +157,9 @@ if (opts.dataDir) config.dataDir = opts.dataDir;
 const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, destination: 2, preciseTime: tracingWanted() });
 
 async function main(): Promise<void> {
+  // dbus-next without xml2js first (lean-dbus.ts): the daemon's modules, loaded after it, find it loaded.
+  leanDbus();
+  const { startDaemon, NameTakenError } = await import('../service/daemon.js');
   let daemon;
   try {
     daemon = await startDaemon(config, logger);

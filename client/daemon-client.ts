@@ -290,7 +290,7 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
 type DbusLibrary = typeof dbus;
 
 async function loadDbus(): Promise<DbusLibrary> {
-  return (await import('./lean-dbus.js')).leanDbus();
+  return (await import('../service/dbus/lean-dbus.js')).leanDbus();
 }
 
 function connected(bus: dbus.MessageBus): Promise<void> {

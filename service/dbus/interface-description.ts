@@ -3,7 +3,6 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseStringPromise } from 'xml2js';
 
 export interface ArgDescription {
   readonly name: string;
@@ -37,43 +36,88 @@ export const CONFIGURATION_MANAGER_XML = fileURLToPath(
 );
 export const INSTANCE_XML = fileURLToPath(new URL('../../../dbus-introspection/cx.ring.Ring.Instance.xml', import.meta.url));
 
-interface XmlArg {
-  $: { name?: string; type: string; direction?: string };
-}
+/** One <method> or <signal> as the document lists it: its name and its <arg> attributes, in order. */
 interface XmlMember {
-  $: { name: string };
-  arg?: XmlArg[];
+  readonly kind: 'method' | 'signal';
+  readonly name: string;
+  readonly args: Array<Record<string, string>>;
+}
+
+/**
+ * Every tag of an introspection document, and what may stand between tags: comments, the XML declaration, the
+ * DOCTYPE. Text (docstrings) is skipped. The files are ours and small; loading xml2js (sax, xmlbuilder: 45
+ * modules) for them cost the daemon's start ~20 ms and its idle memory a few MB.
+ */
+const MARKUP = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/g;
+const ATTRIBUTE = /([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function attributesOf(text: string): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const [, name, double, single] of text.matchAll(ATTRIBUTE)) {
+    attributes[name!] = (double ?? single ?? '').replace(/&(amp|lt|gt|quot|apos);/g, (_, entity: string) => ENTITIES[entity]!);
+  }
+  return attributes;
+}
+
+/** The members of `interfaceName`, in document order; throws on markup that is not well-formed. */
+function membersOf(text: string, interfaceName: string): XmlMember[] | undefined {
+  const open: string[] = [];
+  let members: XmlMember[] | undefined;
+  let inInterface = false;
+  let member: XmlMember | undefined;
+  let at = 0;
+  for (const match of text.matchAll(MARKUP)) {
+    if (text.slice(at, match.index).includes('<')) throw new Error(`not well-formed XML near offset ${at}`);
+    at = match.index + match[0].length;
+    const [, closing, tag, attributeText, selfClosing] = match;
+    if (tag === undefined) continue; // a comment, the declaration, the DOCTYPE
+    if (closing) {
+      if (open.pop() !== tag) throw new Error(`</${tag}> closes nothing near offset ${match.index}`);
+      if (tag === 'interface') inInterface = false;
+      if (tag === 'method' || tag === 'signal') member = undefined;
+      continue;
+    }
+    const attributes = attributesOf(attributeText ?? '');
+    const parent = open.at(-1);
+    if (tag === 'interface' && parent === 'node' && attributes.name === interfaceName) {
+      inInterface = true;
+      members = [];
+    } else if (inInterface && parent === 'interface' && (tag === 'method' || tag === 'signal') && attributes.name) {
+      member = { kind: tag, name: attributes.name, args: [] };
+      members!.push(member);
+    } else if (member !== undefined && tag === 'arg' && (parent === 'method' || parent === 'signal')) {
+      member.args.push(attributes);
+    }
+    if (!selfClosing) open.push(tag);
+  }
+  if (text.slice(at).includes('<') || open.length > 0) throw new Error('not well-formed XML: unclosed elements');
+  return members;
 }
 
 function args(member: XmlMember, direction?: 'in' | 'out'): ArgDescription[] {
-  return (member.arg ?? [])
-    .filter((arg) => direction === undefined || (arg.$.direction ?? 'in') === direction)
-    .map((arg, index) => ({ name: arg.$.name ?? `arg_${index}`, type: arg.$.type }));
+  return member.args
+    .filter((arg) => direction === undefined || (arg.direction ?? 'in') === direction)
+    .map((arg, index) => ({ name: arg.name ?? `arg_${index}`, type: arg.type ?? '' }));
 }
 
 const signatureOf = (list: readonly ArgDescription[]): string => list.map((arg) => arg.type).join('');
 
 /** Parses one interface out of an introspection XML document. */
 export async function parseInterfaceXml(text: string, interfaceName: string): Promise<InterfaceDescription> {
-  const doc = await parseStringPromise(text);
-  const found = (doc.node?.interface ?? []).find((candidate: XmlMember) => candidate.$.name === interfaceName);
+  const found = membersOf(text, interfaceName);
   if (!found) throw new Error(`interface ${interfaceName} is not in the XML`);
   const methods = new Map<string, MethodDescription>();
-  for (const method of (found.method ?? []) as XmlMember[]) {
-    const inArgs = args(method, 'in');
-    const outArgs = args(method, 'out');
-    methods.set(method.$.name, {
-      name: method.$.name,
-      inArgs,
-      outArgs,
-      inSignature: signatureOf(inArgs),
-      outSignature: signatureOf(outArgs),
-    });
-  }
   const signals = new Map<string, SignalDescription>();
-  for (const signal of (found.signal ?? []) as XmlMember[]) {
-    const list = args(signal);
-    signals.set(signal.$.name, { name: signal.$.name, args: list, signature: signatureOf(list) });
+  for (const member of found) {
+    if (member.kind === 'method') {
+      const inArgs = args(member, 'in');
+      const outArgs = args(member, 'out');
+      methods.set(member.name, { name: member.name, inArgs, outArgs, inSignature: signatureOf(inArgs), outSignature: signatureOf(outArgs) });
+    } else {
+      const list = args(member);
+      signals.set(member.name, { name: member.name, args: list, signature: signatureOf(list) });
+    }
   }
   const start = text.indexOf(`<interface name="${interfaceName}"`);
   const end = text.indexOf('</interface>', start);

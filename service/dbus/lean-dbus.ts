@@ -1,7 +1,11 @@
-// dbus-next for a short-lived client: loaded with a stand-in for xml2js, which dbus-next requires at load time
-// (its MessageBus builds an xml2js Builder for services it exports, its ProxyObject a Parser for introspection)
-// but which jami-link never uses: it exports nothing and sends raw method calls. Loading xml2js (sax, xmlbuilder)
-// is ~20 ms of every jami-link start that talks to the daemon; the stand-in loads it only if it is ever used.
+// dbus-next loaded with a stand-in for xml2js, which dbus-next requires at load time (its MessageBus builds an
+// xml2js Builder for the services it exports, its ProxyObject a Parser for introspection) but which we never use:
+// jami-link sends raw method calls, the daemon exports its objects itself (exported-object.ts) and reads its
+// introspection XML itself. Loading xml2js (sax, xmlbuilder: 45 modules) was ~20 ms of every start and a few MB
+// of the daemon's memory; the stand-in loads it only if it is ever used.
+//
+// Call leanDbus() before any module that imports dbus-next is even loaded (not only run): Node's ESM loader
+// enters a CommonJS module in require's cache when it links the importer, and a require then would see it empty.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -36,7 +40,7 @@ function deferredXml2js(): unknown {
 
 let loaded: typeof dbus | undefined;
 
-/** dbus-next, with xml2js deferred inside it. */
+/** dbus-next, with xml2js deferred inside it (or as it was loaded already). */
 export function leanDbus(): typeof dbus {
   if (loaded !== undefined) return loaded;
   const internals = require('node:module') as ModuleInternals;

@@ -1,11 +1,12 @@
-// jami-link loads dbus-next without xml2js (client/lean-dbus.ts), which it never needs, yet what dbus-next
-// builds with xml2js still works if something asks for it. Run in a fresh node: this process may hold both.
+// jami-link and the daemon load dbus-next without xml2js (service/dbus/lean-dbus.ts), which they never need, yet
+// what dbus-next builds with xml2js still works if something asks for it. Run in a fresh node: this process may
+// hold both.
 
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const LEAN_DBUS = fileURLToPath(new URL('../../../client/lean-dbus.js', import.meta.url));
+const LEAN_DBUS = fileURLToPath(new URL('../../../service/dbus/lean-dbus.js', import.meta.url));
 
 function inFreshNode(body: string): unknown {
   const script = `
@@ -17,7 +18,7 @@ function inFreshNode(body: string): unknown {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
 }
 
-describe('dbus-next for jami-link', () => {
+describe('dbus-next without xml2js', () => {
   it('loads without xml2js, and builds the same way once something asks', () => {
     const seen = inFreshNode(`
       const dbus = leanDbus();
