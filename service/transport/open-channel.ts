@@ -107,10 +107,10 @@ export class ChannelOpening {
 }
 
 /**
- * Where the peer is and whether a relay is in between, from the selected pair. Through our own relay, the
- * peer's checks reach us from its router's mapping toward the TURN server, which ICE names peer-reflexive:
- * that mapping is where the peer is, our allocation the relay. Through the peer's relay, the relay is the
- * remote side and the peer is where it said it was.
+ * Where the peer is and whether a relay is in between, from the selected pair. Through the peer's relay (both
+ * relays too), the relay is the remote side and the peer is where it said it was. Through our own relay only,
+ * the peer's checks reach us from its router's mapping toward the TURN server, which ICE names peer-reflexive:
+ * that mapping is where the peer is, our allocation the relay.
  */
 export function peerLocationOf(
   pair: SelectedPair,
@@ -118,9 +118,11 @@ export function peerLocationOf(
   relaysFromOurServer: (host: string) => boolean,
 ): PeerLocation {
   const { address, type } = pair.remote;
+  if (type === 'relay' || isRelayOf(address, announced) || relaysFromOurServer(hostOf(address))) {
+    return { address: ownAddressOf(announced), type: 'relay', relay: address };
+  }
   if (pair.localType === 'relay') return { address, type: 'relay', relay: pair.localAddress };
-  if (type !== 'relay' && !isRelayOf(address, announced) && !relaysFromOurServer(hostOf(address))) return { address, type };
-  return { address: ownAddressOf(announced), type: 'relay', relay: address };
+  return { address, type };
 }
 
 /** A side's machine, run to completion, with the open-channel step feeding it. */

@@ -119,10 +119,13 @@ describe('session descriptions', () => {
     // Our relay: the peer's checks come from its router's mapping toward the TURN server (what CI once saw).
     assert.deepEqual(peerLocationOf(pair('198.18.0.15:25830', 'prflx', 'relay', '198.18.0.3:50001'), announced, ourServer),
       { address: '198.18.0.15:25830', type: 'relay', relay: '198.18.0.3:50001' });
-    // The peer's relay, named by type, by its announcement (prflx before the trickle) or by our server's host.
-    for (const [remote, type] of [['198.18.0.3:49020', 'relay'], ['198.18.0.3:49020', 'prflx'], ['198.18.0.3:49999', 'prflx']] as const) {
-      assert.deepEqual(peerLocationOf(pair(remote, type, 'host', '10.0.1.2:4000'), announced, ourServer),
-        { address: '198.18.0.15:40001', type: 'relay', relay: remote }, `${type} ${remote}`);
+    // The peer's relay, named by type, by its announcement (prflx before the trickle) or by our server's host,
+    // whether our side is a relay too or not (both through coturn: what CI saw next).
+    for (const localType of ['host', 'relay'] as const) {
+      for (const [remote, type] of [['198.18.0.3:49020', 'relay'], ['198.18.0.3:49020', 'prflx'], ['198.18.0.3:49999', 'prflx']] as const) {
+        assert.deepEqual(peerLocationOf(pair(remote, type, localType, '198.18.0.3:50001'), announced, ourServer),
+          { address: '198.18.0.15:40001', type: 'relay', relay: remote }, `${type} ${remote} from ${localType}`);
+      }
     }
     assert.deepEqual(peerLocationOf(pair('198.18.0.15:40001', 'srflx', 'host', '10.0.1.2:4000'), announced, ourServer),
       { address: '198.18.0.15:40001', type: 'srflx' }, 'no relay in between');
