@@ -90,8 +90,10 @@ export interface PeerChannel extends EventEmitter {
    * the 'archive' event says they were all there and intact.
    */
   expectArchive(size: number, onChunk?: (chunk: Buffer) => void): void;
-  /** Chunked, flow-controlled, checked end to end (hash); resolves once the peer acknowledged it whole. */
-  sendArchive(data: Buffer): Promise<void>;
+  /** Chunked, flow-controlled, checked end to end (hash); resolves once the peer acknowledged it whole.
+   *  `sha256` (hex): the data's digest when the caller computed it already, off the event loop; a wrong one
+   *  only makes the peer refuse the archive. */
+  sendArchive(data: Buffer, sha256?: string): Promise<void>;
   /** Graceful close: flushes what was sent first (libdatachannel drops buffered data on early close). */
   close(): Promise<void>;
 }

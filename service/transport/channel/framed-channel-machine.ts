@@ -14,7 +14,7 @@ export type ChannelState = 'open' | 'closing' | 'lingering' | 'ended';
 export type ChannelInput =
   // calls from our user
   | { type: 'send_message'; text: string }
-  | { type: 'send_archive'; data: Buffer; done: Deferred<void> }
+  | { type: 'send_archive'; data: Buffer; sha256: string | undefined; done: Deferred<void> }
   | { type: 'expect_archive'; size: number; onChunk: ((chunk: Buffer) => void) | undefined }
   | { type: 'close' }
   | { type: 'destroy' }

@@ -148,6 +148,29 @@ describe('framed channel: archives and frames', function () {
     }
   });
 
+  it('announces the digest its sender gave: the right one delivers the archive, a wrong one is refused by the peer', async () => {
+    const link = await establishLink();
+    try {
+      const archive = randomBytes(200_000);
+      link.importChannel.expectArchive(archive.length);
+      const received = nextEvent<Buffer>(link.importChannel, 'archive');
+      await link.exportChannel.sendArchive(archive, createHash('sha256').update(archive).digest('hex'));
+      assert.ok((await received).equals(archive));
+    } finally {
+      closeLink(link);
+    }
+    const other = await establishLink();
+    try {
+      const archive = randomBytes(200_000);
+      other.importChannel.expectArchive(archive.length);
+      const events = recordEvents(other.importChannel, ['archive', 'closed']);
+      await assert.rejects(other.exportChannel.sendArchive(archive, createHash('sha256').update('another archive').digest('hex')), /corrupted/);
+      assert.deepEqual(events.filter((event) => event.name === 'archive'), [], 'nothing delivered under the wrong digest');
+    } finally {
+      closeLink(other);
+    }
+  });
+
   const header = (size: number) => JSON.stringify({ t: 'link.archive', size, sha256: '0'.repeat(64) });
   const violations: [string, (raw: DataChannel, framed: FramedChannel) => void][] = [
     ['malformed JSON', (raw) => raw.sendMessage('{"t": "stored"')],

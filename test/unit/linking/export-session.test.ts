@@ -2,6 +2,7 @@
 // the exact ordered (state, details) signals and the messages it sends, in every state.
 
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import type { ExportStateName } from '../../../service/linking/export-machine.js';
 import { archiveOf, Deferred, JAMI_ID, newDeviceChainOf, TEST_TOKEN, TEST_TOKEN_TEXT } from './fakes.js';
 import {
@@ -54,18 +55,33 @@ describe('ExportSession', () => {
       assert.equal(connection.credentials.certificateChainPem, `FAKE-CHAIN ${JAMI_ID}`);
     });
 
-    it('sends nothing and opens nothing before its user confirmed', async () => {
+    it('sends nothing before its user confirmed; it only reads its archive ahead (it has no password)', async () => {
       const h = new ExportHarness('none');
       await h.driveTo('AwaitingConfirmation');
       assert.deepEqual(h.channel.sent.items, []);
+      assert.deepEqual(h.accounts.openCalls.items, [{ accountId: EXPORT_ACCOUNT, password: '' }]);
+    });
+
+    it('hands the channel the archive read ahead with its digest: consent opens nothing more', async () => {
+      const h = new ExportHarness('none');
+      await h.driveTo('Transferring');
+      assert.equal(h.accounts.openCalls.items.length, 1, 'read once, at the start');
+      assert.deepEqual(h.channel.archiveDigests, [createHash('sha256').update(ARCHIVE).digest('hex')]);
+    });
+
+    it('reads nothing ahead for an account with a password: the password opens it, and the channel hashes it', async () => {
+      const h = new ExportHarness('password');
+      await h.driveTo('AwaitingConsent');
       assert.deepEqual(h.accounts.openCalls.items, []);
+      await h.driveTo('Transferring');
+      assert.deepEqual(h.channel.archiveDigests, [undefined]);
     });
 
     it("sends nothing of the account before the importer's consent: auth, then it waits", async () => {
       const h = new ExportHarness('none');
       await h.driveTo('AwaitingConsent');
       assert.deepEqual(h.channel.sent.items, [{ t: 'auth', scheme: 'none' }]);
-      assert.deepEqual(h.accounts.openCalls.items, []);
+      assert.deepEqual(h.accounts.openCalls.items, [{ accountId: EXPORT_ACCOUNT, password: '' }], 'read ahead only');
       assert.deepEqual(h.channel.archives, []);
       assert.equal(h.session.awaitsUser, false, "the importer's user, not ours");
       assert.deepEqual(h.signals, exportSignalsUpTo('AwaitingConsent'));
@@ -106,15 +122,17 @@ describe('ExportSession', () => {
       h.channel.receive({ t: 'password', password: '' });
       await h.states.waitFor(([n]) => n === 4);
       assert.deepEqual(h.channel.sent.items, [{ t: 'auth', scheme: 'none' }, { t: 'bad_password' }, { t: 'transfer', size: ARCHIVE.length }]);
-      assert.deepEqual(h.accounts.openCalls.items.map((c) => c.password), [WRONG_PASSWORD, '']);
+      // '' first: the archive read ahead, which the consent with '' then takes.
+      assert.deepEqual(h.accounts.openCalls.items.map((c) => c.password), ['', WRONG_PASSWORD]);
     });
 
-    it('ends with DONE/unknown when opening its archive fails', async () => {
+    it('ends with DONE/unknown when opening its archive fails (read ahead, then again at consent)', async () => {
       const h = new ExportHarness('none');
-      await h.driveTo('CheckingPassword');
       h.accounts.openThrows = true;
+      await h.driveTo('CheckingPassword');
       h.accounts.openGate!.resolve();
       await h.states.done();
+      assert.deepEqual(h.accounts.openCalls.items.map((c) => c.password), ['', '']);
       assert.deepEqual(h.signals, [...exportSignalsUpTo('CheckingPassword'), [5, { error: 'unknown' }]]);
       assert.deepEqual(h.channel.sent.items.at(-1), { t: 'abort', error: 'unknown' });
     });

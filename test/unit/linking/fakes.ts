@@ -181,8 +181,12 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
   /** expectArchive's onChunk: receiveArchive hands it the bytes first, as the real channel does. */
   private onChunk: ((chunk: Buffer) => void) | undefined;
 
-  sendArchive(data: Buffer): Promise<void> {
+  /** The digest each sendArchive was given (undefined: the channel hashes the archive itself). */
+  readonly archiveDigests: Array<string | undefined> = [];
+
+  sendArchive(data: Buffer, sha256?: string): Promise<void> {
     this.archives.push(Buffer.from(data));
+    this.archiveDigests.push(sha256);
     return this.archiveGate?.promise ?? Promise.resolve();
   }
 

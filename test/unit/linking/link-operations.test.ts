@@ -447,7 +447,7 @@ describe('LinkOperations', () => {
       assert.deepEqual(importerEnd!.sent, [], 'no password before the consent');
       assert.deepEqual(exporterEnd!.sent, [{ t: 'auth', scheme: 'none' }]);
       assert.equal(newDevice.ops.operationStatus('new'), 'awaiting-user');
-      assert.deepEqual(oldDevice.exportAccounts.openCalls.items, []);
+      assert.deepEqual(oldDevice.exportAccounts.openCalls.items, [{ accountId: 'old', password: '' }], 'read ahead, not sent');
       assert.equal(newDevice.ops.provideAccountAuthentication('new', '', ''), true);
       await newDevice.authState('new', 5);
       await oldDevice.addState('old', opId, 5);
