@@ -49,6 +49,7 @@ let twoKdfsAtOnceMs = NaN;
 const PARTS = new Set((process.env.BENCH_SBS_PARTS ?? 'e2e,daemon,cli,start,growth').split(','));
 const PASSWORD = 'bench password';
 const BARE_BUS_NAME = fileURLToPath(new URL('./bare-bus-name.js', import.meta.url));
+const FLOOR_CLI_CALL = fileURLToPath(new URL('./floor-cli-call.js', import.meta.url));
 /** As a user runs the daemon: info logs (the test helpers ask for debug). */
 const DAEMON_ARGS = ['--log-level', 'info', '--max-pending-imports', String(Math.max(64, ...GROWTH.concurrency))];
 
@@ -107,6 +108,12 @@ async function endToEnd(rows: ComparisonRow[], rig: WormholeRig, oldDevice: Side
   });
   const floorRate = mbps(bigFile.bytes, floor);
   rows.push({ what: `${label}: MB/s vs bare node-datachannel`, ours: `${oursRate.toFixed(1)} MB/s`, theirs: `${floorRate.toFixed(1)} bare`, ratio: ratio(oursRate, floorRate), target: '>= 0.70' });
+  // What two CLIs cannot beat: the normal account's whole link (two node starts, D-Bus, DHT, ICE) plus the bare
+  // transfer of these bytes, with nothing to inflate, check or write.
+  const ceiling = mbps(bigFile.bytes, ours + floor);
+  const theirsRate = mbps(bigFile.bytes, bigTheirs);
+  rows.push({ what: '  its ceiling: the normal account\'s CLI link + the bare transfer', ours: `${ceiling.toFixed(1)} MB/s`, theirs: `${theirsRate.toFixed(1)} wormhole`, ratio: ratio(ceiling, theirsRate), target: 'the floor' });
+  rows.push({ what: '  the same ceiling against the bare transfer', ours: `${ceiling.toFixed(1)} MB/s`, theirs: `${floorRate.toFixed(1)} bare`, ratio: ratio(ceiling, floorRate), target: 'the floor' });
   await oldDevice.client.call('removeAccount', big.accountId);
 }
 
@@ -160,6 +167,8 @@ async function cliStart(rows: ComparisonRow[], oldDevice: Side): Promise<void> {
   const accounts = () => timeToExit(process.execPath, [JAMI_LINK_BIN, '--bus', oldDevice.bus.address, 'accounts']);
   const [listed, nodeForAccounts] = await inTurn(RUNS * 2, accounts, bareNode);
   rows.push({ what: 'jami-link accounts (running daemon)', ours: ms(listed), theirs: `${ms(nodeForAccounts)} node -e 0`, ratio: ratio(listed, nodeForAccounts), target: '<= 100 ms' });
+  const floor = await medianOf(RUNS * 2, () => timeToExit(process.execPath, [FLOOR_CLI_CALL, '--bus', oldDevice.bus.address]));
+  rows.push({ what: '  its floor: node + commander + dbus-next, one call', ours: ms(floor), theirs: `${ms(nodeForAccounts)} node -e 0`, ratio: ratio(floor, nodeForAccounts), target: 'the floor' });
 }
 
 /** Daemon start to its bus name, against a bare node + dbus-next that owns a name; both processes' idle RSS.
@@ -186,17 +195,21 @@ async function daemonStart(rows: ComparisonRow[]): Promise<void> {
       await daemon!.stop();
       return elapsed;
     };
-    const startBare = async () => {
-      const { ms: elapsed, child } = await watch.owned('bench.bare.Name', () => spawn(process.execPath, [BARE_BUS_NAME, bus.address, 'bench.bare.Name'], { stdio: 'ignore' }));
-      bareRss.push(rssMb(child.pid!));
+    const startBare = (rss: number[], ...extra: string[]) => async () => {
+      const { ms: elapsed, child } = await watch.owned('bench.bare.Name', () => spawn(process.execPath, [BARE_BUS_NAME, bus.address, 'bench.bare.Name', ...extra], { stdio: 'ignore' }));
+      rss.push(rssMb(child.pid!));
       await stopProcess(child);
       return elapsed;
     };
-    const [ours, bare] = await inTurn(RUNS, startDaemon, startBare);
+    const [ours, bare] = await inTurn(RUNS, startDaemon, startBare(bareRss));
+    const stackRss: number[] = [];
+    const stack = await medianOf(RUNS, startBare(stackRss, '--with-stack'));
     rows.push({ what: 'daemon start -> bus name owned', ours: ms(ours), theirs: `${ms(bare)} bare node+dbus-next`, ratio: ratio(ours, bare), target: '<= 1.30' });
+    rows.push({ what: '  its floor: the bare one + commander, pino, opendht-node', ours: ms(stack), theirs: `${ms(bare)} bare node+dbus-next`, ratio: ratio(stack, bare), target: 'the floor' });
     const rss = median(daemonRss);
     const bareMb = median(bareRss);
     rows.push({ what: 'idle RSS after start', ours: `${rss.toFixed(1)} MB`, theirs: `${bareMb.toFixed(1)} MB bare`, ratio: ratio(rss, bareMb), target: '<= 66 MB' });
+    rows.push({ what: '  its floor: the bare one + commander, pino, opendht-node', ours: `${median(stackRss).toFixed(1)} MB`, theirs: `${bareMb.toFixed(1)} MB bare`, ratio: ratio(median(stackRss), bareMb), target: 'the floor' });
   } finally {
     watch.close();
     await bus.stop();
