@@ -1,18 +1,32 @@
 // Device keys for accounts awaiting a link are made ahead of time, so the link need not wait; but an RSA-4096
 // key takes a second of a libuv thread, and forty of them at once starve every other file and crypto call of
-// the daemon. They are made one at a time, and a key no longer wanted (its account removed) is never started.
+// the daemon. They are made two at a time (the pool has 8 threads, bin/threadpool.ts: six stay free; many
+// imports at once get their keys twice as fast as one at a time on a machine of two cores or more), and a key
+// no longer wanted (its account removed) is never started.
 
 import { PrivateKey } from 'opendht-node';
 
-export class DeviceKeyQueue {
-  private tail: Promise<unknown> = Promise.resolve();
+/** Keys made at once. */
+export const KEYS_AT_ONCE = 2;
 
-  constructor(private readonly bits: number) {}
+export class DeviceKeyQueue {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly bits: number,
+    private readonly generate: (bits: number) => Promise<PrivateKey> = (size) => PrivateKey.generate({ bits: size }),
+  ) {}
 
   /** A key made after the ones asked before; undefined when `wanted()` is false by the time its turn comes. */
-  make(wanted: () => boolean): Promise<PrivateKey | undefined> {
-    const key = this.tail.then(() => (wanted() ? PrivateKey.generate({ bits: this.bits }) : undefined));
-    this.tail = key.catch(() => undefined);
-    return key;
+  async make(wanted: () => boolean): Promise<PrivateKey | undefined> {
+    if (this.running >= KEYS_AT_ONCE) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      return wanted() ? await this.generate(this.bits) : undefined;
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
   }
 }
