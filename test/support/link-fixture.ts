@@ -21,9 +21,17 @@ export interface Side {
 /** A side bootstrapped to `dht`: the local dhtnode, or any node that has a "127.0.0.1:port" (a swarm's). */
 export async function startSide(dht: Pick<LocalDht, 'bootstrap'>, options: Partial<DaemonOptions> = {}): Promise<Side> {
   const bus = await startTestBus();
-  const daemon = await startDaemonProcess({ busAddress: bus.address, bootstrap: dht.bootstrap, ...options });
-  const client = await TestClient.connect(bus.address);
-  return { bus, daemon, client };
+  let daemon: RunningDaemon | undefined;
+  try {
+    daemon = await startDaemonProcess({ busAddress: bus.address, bootstrap: dht.bootstrap, ...options });
+    const client = await TestClient.connect(bus.address);
+    return { bus, daemon, client };
+  } catch (error) {
+    // A daemon that would not start (a bad option) leaves no bus behind it: nobody else would stop it.
+    await daemon?.stop();
+    await bus.stop();
+    throw error;
+  }
 }
 
 export async function stopSide(side: Side | undefined): Promise<void> {
