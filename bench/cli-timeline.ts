@@ -1,20 +1,26 @@
 // Where a two-CLI link's time goes (a development aid, not part of `npm run bench`): one `jami-link import --yes`
 // and one `jami-link export … --yes` as cli-link.ts runs them, each output line and exit stamped in ms from the
 // first spawn, with both daemons' trace lines (JAMI_LINKD_TRACE=1) merged in.
-//   npm run build && node dist/bench/cli-timeline.js
+//   npm run build && node dist/bench/cli-timeline.js        (BENCH_TRACE_MB=50: an account of that many MB of data)
 
 import { spawn } from 'node:child_process';
 import { JAMI_LINK_BIN } from '../test/e2e/jami-link-process.js';
+import { createBigAccount } from '../test/support/big-archive.js';
 import { startLinkNetwork, startSide, stopSide } from '../test/support/link-fixture.js';
 
 const TOKEN_LINE = /(jami-auth:\/\/[0-9a-f]{40}\/[0-9]{6})/;
+/** Trace fields worth seeing beside a daemon's line. */
+const SHOWN = ['ms', 'bytes', 'unpackMs', 'deviceKeyWaitMs', 'writeMs'];
 
 process.env.JAMI_LINKD_TRACE = '1';
 const network = await startLinkNetwork();
 const [oldDevice, newDevice] = await Promise.all([startSide(network.dht), startSide(network.dht)]);
 const lines: Array<[number, string]> = [];
 try {
-  const account = await oldDevice.client.createAccount({ 'Account.alias': 'Timeline' });
+  const megabytes = Number(process.env.BENCH_TRACE_MB ?? 0);
+  const account = megabytes > 0
+    ? (await createBigAccount(oldDevice.client, megabytes, 'Timeline')).accountId
+    : await oldDevice.client.createAccount({ 'Account.alias': 'Timeline' });
   for (let round = 0; round < 3; round++) {
     lines.length = 0;
     const [oldFrom, newFrom] = [oldDevice.daemon.logs.length, newDevice.daemon.logs.length];
@@ -42,8 +48,9 @@ try {
     for (const [side, daemon, from] of [['old', oldDevice.daemon, oldFrom], ['new', newDevice.daemon, newFrom]] as const) {
       for (const text of daemon.logs.slice(from)) {
         try {
-          const entry = JSON.parse(text) as { time: number; msg: string; step?: string; state?: string };
-          lines.push([entry.time - wall0, `${side} daemon: ${entry.msg}${entry.step ? ` ${entry.step}` : ''}${entry.state ? ` ${entry.state}` : ''}`]);
+          const entry = JSON.parse(text) as Record<string, unknown> & { time: number; msg: string; step?: string; state?: string };
+          const fields = SHOWN.filter((field) => entry[field] !== undefined).map((field) => ` ${field}=${String(entry[field])}`).join('');
+          lines.push([entry.time - wall0, `${side} daemon: ${entry.msg}${entry.step ? ` ${entry.step}` : ''}${entry.state ? ` ${entry.state}` : ''}${fields}`]);
         } catch {
           // not a log line
         }

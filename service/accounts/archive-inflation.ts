@@ -6,15 +6,21 @@
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { ArchiveError, isGzip, MAX_ARCHIVE_JSON_BYTES, tooLargeWhenInflated, notCompressed } from './archive.js';
 
-/** zlib's output chunks: 256 KiB instead of 16 KiB, fewer hops between the thread pool and the event loop. */
-const OUTPUT_CHUNK_BYTES = 256 * 1024;
+/**
+ * zlib works a stream one write at a time, and each hop from the thread pool back to the event loop waits behind
+ * the data channel's messages there: fed 64 KiB at a time (a chunk) it fell behind the transfer by a few hundred
+ * ms. So input goes to zlib 1 MiB at a time, and output comes back in 1 MiB pieces (zlib's default is 16 KiB).
+ */
+const INPUT_BATCH_BYTES = 1024 * 1024;
+const OUTPUT_CHUNK_BYTES = 1024 * 1024;
 
 export class ArchiveInflation {
   /** Bytes taken so far: storing uses this inflation only for an archive of exactly this length. */
   private fed = 0;
   private stream: Gunzip | Inflate | undefined;
-  /** The first byte when it came alone: the format is known from two. */
-  private pending: Buffer | undefined;
+  /** Input not given to zlib yet (less than INPUT_BATCH_BYTES, or the first byte: the format is known from two). */
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
   private readonly output: Buffer[] = [];
   private outputBytes = 0;
   private failure: ArchiveError | undefined;
@@ -36,22 +42,25 @@ export class ArchiveInflation {
   write(chunk: Buffer): void {
     if (this.failure !== undefined || chunk.length === 0) return;
     this.fed += chunk.length;
-    if (this.stream === undefined) {
-      const head = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-      if (head.length < 2) {
-        this.pending = head;
-        return;
-      }
-      this.pending = undefined;
-      this.stream = this.open(isGzip(head));
-      chunk = head;
-    }
-    this.stream.write(chunk);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= INPUT_BATCH_BYTES) this.flush();
+  }
+
+  /** What is pending, to zlib (opened once two bytes tell gzip from zlib). */
+  private flush(): void {
+    if (this.pendingBytes === 0 || (this.stream === undefined && this.pendingBytes < 2)) return;
+    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    this.stream ??= this.open(isGzip(batch));
+    this.stream.write(batch);
   }
 
   /** The archive is complete: resolves to its JSON bytes, or rejects with ArchiveError ('corrupt', 'too_large'). */
   finish(): Promise<Buffer> {
     if (this.failure === undefined) {
+      this.flush();
       if (this.stream === undefined) this.fail(notCompressed());
       else this.stream.end();
     }
@@ -83,7 +92,8 @@ export class ArchiveInflation {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.output.length = 0;
-    this.pending = undefined;
+    this.pending.length = 0;
+    this.pendingBytes = 0;
     this.stream?.destroy();
     this.settle.reject(error);
   }
