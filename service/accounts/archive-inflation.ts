@@ -1,6 +1,6 @@
-// An archive inflated while it arrives: each chunk of a received plain archive (gzip or zlib JSON) goes to
-// zlib on the thread pool as it comes, so that when the last chunk is in, the JSON is nearly ready instead of
-// a 50 MB inflate (~250 ms) starting only then. Bounded like decompress() in archive.ts: output past
+// An archive inflated while it arrives: a received plain archive (gzip or zlib JSON) goes to zlib on the thread
+// pool a batch of chunks at a time as it comes, so that when the last chunk is in, the JSON is nearly ready
+// instead of a 50 MB inflate (~250 ms) starting only then. Bounded like decompress() in archive.ts: output past
 // MAX_ARCHIVE_JSON_BYTES stops it.
 
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
@@ -9,10 +9,12 @@ import { ArchiveError, isGzip, MAX_ARCHIVE_JSON_BYTES, tooLargeWhenInflated, not
 /**
  * zlib works a stream one write at a time, and each hop from the thread pool back to the event loop waits behind
  * the data channel's messages there: fed 64 KiB at a time (a chunk) it fell behind the transfer by a few hundred
- * ms. So input goes to zlib 1 MiB at a time, and output comes back in 1 MiB pieces (zlib's default is 16 KiB).
+ * ms. So input goes to zlib 1 MiB at a time, and output comes back in pieces of up to 1 MiB (zlib's default is
+ * 16 KiB); an archive smaller than a batch goes whole at the end, with pieces to its measure.
  */
 const INPUT_BATCH_BYTES = 1024 * 1024;
-const OUTPUT_CHUNK_BYTES = 1024 * 1024;
+const MAX_OUTPUT_CHUNK_BYTES = 1024 * 1024;
+const MIN_OUTPUT_CHUNK_BYTES = 64 * 1024;
 
 export class ArchiveInflation {
   /** Bytes taken so far: storing uses this inflation only for an archive of exactly this length. */
@@ -53,7 +55,7 @@ export class ArchiveInflation {
     const batch = Buffer.concat(this.pending, this.pendingBytes);
     this.pending.length = 0;
     this.pendingBytes = 0;
-    this.stream ??= this.open(isGzip(batch));
+    this.stream ??= this.open(isGzip(batch), Math.min(MAX_OUTPUT_CHUNK_BYTES, Math.max(MIN_OUTPUT_CHUNK_BYTES, 4 * batch.length)));
     this.stream.write(batch);
   }
 
@@ -72,8 +74,8 @@ export class ArchiveInflation {
     this.fail(new ArchiveError('corrupt', 'the archive was not received whole'));
   }
 
-  private open(gzip: boolean): Gunzip | Inflate {
-    const stream = (gzip ? createGunzip : createInflate)({ chunkSize: OUTPUT_CHUNK_BYTES });
+  private open(gzip: boolean, chunkSize: number): Gunzip | Inflate {
+    const stream = (gzip ? createGunzip : createInflate)({ chunkSize });
     stream.on('data', (data: Buffer) => {
       this.outputBytes += data.length;
       if (this.outputBytes > this.maxJsonBytes) return this.fail(tooLargeWhenInflated(this.maxJsonBytes));

@@ -2,6 +2,7 @@
 // whatever the pieces, and refuses what decompress() refuses: a corrupt stream, a bomb, nothing at all.
 
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { ArchiveInflation } from '../../../service/accounts/archive-inflation.js';
 import { ArchiveError } from '../../../service/accounts/archive.js';
@@ -35,6 +36,15 @@ describe('an archive inflated while it arrives', () => {
       assert.ok((await inflation.finish()).equals(json));
     });
   }
+
+  it('gives the same JSON for an archive of several batches (3 MB of incompressible data)', async () => {
+    const big = Buffer.from(JSON.stringify({ ringAccountKey: randomBytes(2_300_000).toString('base64') }));
+    const compressed = gzipSync(big, { level: 1 });
+    assert.ok(compressed.length > 2 * 1024 * 1024, `${compressed.length} bytes`);
+    const inflation = new ArchiveInflation();
+    for (const piece of pieces(compressed, random)) inflation.write(piece);
+    assert.ok((await inflation.finish()).equals(big));
+  });
 
   it('refuses a corrupt stream, an empty one, and one cut short', async () => {
     const compressed = gzipSync(json);
