@@ -20,13 +20,16 @@ export class DeviceKeyQueue {
 
   /** A key made after the ones asked before; undefined when `wanted()` is false by the time its turn comes. */
   async make(wanted: () => boolean): Promise<PrivateKey | undefined> {
-    if (this.running >= KEYS_AT_ONCE) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running += 1;
+    // A free slot is taken at once only while nobody waits (waiting is empty unless all slots are busy);
+    // otherwise the slot comes from a key that ends, handed over, so a later call cannot slip in before.
+    if (this.running < KEYS_AT_ONCE) this.running += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
     try {
       return wanted() ? await this.generate(this.bits) : undefined;
     } finally {
-      this.running -= 1;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.running -= 1;
     }
   }
 }

@@ -34,6 +34,31 @@ describe('the device key queue', () => {
     assert.deepEqual(made.map((key) => (key as unknown as { name: string } | undefined)?.name), ['a', 'b', 'c', undefined, 'd']);
   });
 
+  it('hands a freed slot to the next one waiting: a key asked just then waits its turn', async () => {
+    const pending: Array<{ name: string; finish: () => void }> = [];
+    let asking = '';
+    const queue = new DeviceKeyQueue(2048, () => new Promise<PrivateKey>((resolve) => {
+      pending.push({ name: asking, finish: () => resolve({} as PrivateKey) });
+    }));
+    const ask = (name: string) => queue.make(() => {
+      asking = name;
+      return true;
+    });
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const keys = [ask('a'), ask('b'), ask('c')];
+    await settle();
+    pending[0]!.finish();
+    await Promise.resolve(); // a's slot is freed, c not yet resumed
+    keys.push(ask('late'));
+    await settle();
+    assert.deepEqual(pending.map((p) => p.name), ['a', 'b', 'c'], `${KEYS_AT_ONCE} at once, c before late`);
+    for (const p of pending.slice(1)) p.finish();
+    await settle();
+    assert.deepEqual(pending.map((p) => p.name), ['a', 'b', 'c', 'late']);
+    pending[3]!.finish();
+    await Promise.all(keys);
+  });
+
   it('goes on after a key that could not be made', async () => {
     let calls = 0;
     const queue = new DeviceKeyQueue(2048, async () => {
