@@ -21,7 +21,8 @@ interface ModuleInternals {
 /** xml2js's Builder and Parser as dbus-next uses them, each loading the real one on first use. */
 function deferredXml2js(): unknown {
   let real: { Builder: new (options: unknown) => { buildObject(o: unknown): string }; Parser: new (options?: unknown) => Record<string, unknown> } | undefined;
-  const load = () => (real ??= require('xml2js') as NonNullable<typeof real>);
+  // The xml2js dbus-next itself depends on, resolved from where dbus-next is (it is not a dependency of ours).
+  const load = () => (real ??= createRequire(require.resolve('dbus-next'))('xml2js') as NonNullable<typeof real>);
   class Builder {
     constructor(private readonly options: unknown) {}
     buildObject(object: unknown): string {
