@@ -11,7 +11,7 @@ import { createLogger } from '../service/log.js';
 import { tracingWanted } from '../service/link-trace.js';
 import { DataDirError } from '../service/accounts/account-store.js';
 import { bindOptionFor, parseHostPort } from '../service/dht/dht-node.js';
-import { parseIceServers, unsupportedByIceAgent } from '../service/transport/webrtc/ice-servers.js';
+import { parseIceServers } from '../service/transport/webrtc/ice-servers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const STOP_DEADLINE_MS = 5000;
@@ -74,10 +74,6 @@ function iceServerList(values: string[] | undefined): string[] {
     parseIceServers(values);
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
-  }
-  const unsupported = unsupportedByIceAgent(values);
-  if (unsupported.length > 0) {
-    throw new InvalidArgumentError(`TURN over TCP or TLS is not supported by the WebRTC stack (libjuice relays over UDP only): ${unsupported.join(', ')}; use turn:USER:PASS@HOST:PORT`);
   }
   return values;
 }

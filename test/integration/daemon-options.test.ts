@@ -78,7 +78,7 @@ describe('jami-linkd options', function () {
     [['--ice-server', 'none,stun:host'], /^error: option '--ice-server': "none" cannot be combined with ICE server URLs$/m],
     [['--ice-server', 'turn:user:s3cret@host:1?transport=sctp'], /^error: option '--ice-server': unsupported ICE server URL turn:user:\*\*\*@host/m],
     [['--bootstrap', 'nowhere'], /^error: option '--bootstrap': "nowhere" is not host:port$/m],
-    [['--ice-server', 'turn:u:s3cret@host:443?transport=tcp,turns:u:s3cret@host'], /^error: option '--ice-server': TURN over TCP or TLS is not supported by the WebRTC stack \(libjuice relays over UDP only\): turn:u:\*\*\*@host:443\?transport=tcp, turns:u:\*\*\*@host; use/m],
+    [['--ice-server', 'stun:host,turns:u:s3cret@host'], /^error: option '--ice-server': TURN over TCP or TLS is not supported by the WebRTC stack \(libjuice relays over UDP only\): turns:u:\*\*\*@host; use turn:USER:PASS@HOST:PORT$/m],
   ] as const) {
     it(`refuses ${args.join(' ')} with one line and exit code 2`, async () => {
       const result = await run(process.execPath, [DAEMON_BIN, '--bus', bus.address, ...args]).then(

@@ -1,12 +1,12 @@
 // STUN/TURN server settings, validated once at start-up and turned into node-datachannel's IceServer objects
 // (objects, not URL strings, so credentials holding ':' or '@' survive).
 
-import type { IceServer, RelayType } from 'node-datachannel';
+import type { IceServer } from 'node-datachannel';
 
 /**
- * Either a URL — `stun:host[:port]`, `turn:[user:pass@]host[:port][?transport=udp|tcp]`,
- * `turns:[user:pass@]host[:port]` (user/pass percent-encoded; IPv6 hosts in brackets) — or the standard
- * RTCIceServer shape `{ urls, username, credential }` whose credentials apply to every TURN url.
+ * Either a URL — `stun:host[:port]`, `turn:[user:pass@]host[:port][?transport=udp]` (user/pass percent-encoded;
+ * IPv6 hosts in brackets; `turns:` and `?transport=tcp` are read, then refused) — or the standard RTCIceServer
+ * shape `{ urls, username, credential }` whose credentials apply to every TURN url.
  */
 export type IceServerSpec = string | { readonly urls: string | readonly string[]; readonly username?: string; readonly credential?: string };
 
@@ -32,12 +32,18 @@ export function redact(url: string): string {
   return url.replace(/:[^:@]*@/, ':***@');
 }
 
+/**
+ * node-datachannel's ICE agent (libjuice) relays over UDP only: it skips TURN over TCP and TLS with a warning, so
+ * such a server would silently do nothing. Refused here, where the URL is read, so every way in refuses it.
+ */
+const RELAYS_OVER_UDP_ONLY = 'TURN over TCP or TLS is not supported by the WebRTC stack (libjuice relays over UDP only)';
+
 function parseUrl(url: string, username?: string, credential?: string): IceServer {
   const match = URL_SHAPE.exec(url);
   if (match === null) throw new IceServerConfigError(`unsupported ICE server URL ${redact(url)}`);
   const [, scheme, userInfo, rawHost, rawPort, transport] = match as unknown as [string, string, string | undefined, string, string | undefined, string | undefined];
   const hostname = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
-  const port = rawPort === undefined ? (scheme === 'turns' ? 5349 : 3478) : Number(rawPort);
+  const port = rawPort === undefined ? 3478 : Number(rawPort);
   if (port < 1 || port > 65535) throw new IceServerConfigError(`bad port in ICE server URL ${redact(url)}`);
   if (scheme === 'stun') {
     if (userInfo !== undefined || transport !== undefined) throw new IceServerConfigError(`a STUN URL takes no credentials nor transport: ${redact(url)}`);
@@ -52,12 +58,8 @@ function parseUrl(url: string, username?: string, credential?: string): IceServe
     pass = decode(userInfo.slice(colon + 1), url);
   }
   if (!user || pass === undefined) throw new IceServerConfigError(`a TURN server needs a username and a password: ${redact(url)}`);
-  let relayType: RelayType = transport === 'tcp' ? 'TurnTcp' : 'TurnUdp';
-  if (scheme === 'turns') {
-    if (transport === 'udp') throw new IceServerConfigError(`turns: runs over TCP: ${redact(url)}`);
-    relayType = 'TurnTls';
-  }
-  return { hostname, port, username: user, password: pass, relayType };
+  if (scheme === 'turns' || transport === 'tcp') throw new IceServerConfigError(`${RELAYS_OVER_UDP_ONLY}: ${redact(url)}; use turn:USER:PASS@HOST:PORT`);
+  return { hostname, port, username: user, password: pass, relayType: 'TurnUdp' };
 }
 
 export function parseIceServers(specs: readonly IceServerSpec[]): IceServer[] {
@@ -65,16 +67,5 @@ export function parseIceServers(specs: readonly IceServerSpec[]): IceServer[] {
     if (typeof spec === 'string') return [parseUrl(spec)];
     const urls = typeof spec.urls === 'string' ? [spec.urls] : spec.urls;
     return urls.map((url) => parseUrl(url, spec.username, spec.credential));
-  });
-}
-
-/**
- * node-datachannel's ICE agent (libjuice) relays over UDP only: it skips TURN over TCP and TLS with a warning,
- * so such a server would silently do nothing. The daemon refuses them at start; this says which.
- */
-export function unsupportedByIceAgent(specs: readonly IceServerSpec[]): string[] {
-  return specs.flatMap((spec) => {
-    const urls = typeof spec === 'string' ? [spec] : typeof spec.urls === 'string' ? [spec.urls] : [...spec.urls];
-    return urls.filter((url) => /^turns:|\?transport=tcp$/.test(url)).map(redact);
   });
 }

@@ -133,17 +133,24 @@ describe('session descriptions', () => {
 });
 
 describe('ICE server settings', () => {
-  it('accepts STUN, TURN with credentials in the URL or beside it, and TURN over TCP/TLS', () => {
+  it('accepts STUN and TURN over UDP with credentials in the URL or beside it', () => {
     assert.deepEqual(parseIceServers([
       'stun:stun.example.org',
-      'turn:al%40ice:p%3Ass@turn.example.org:3479?transport=tcp',
-      { urls: ['turn:[::1]', 'turns:turn.example.org'], username: 'bob', credential: 's:e@cret' },
+      'turn:al%40ice:p%3Ass@turn.example.org:3479?transport=udp',
+      { urls: ['turn:[::1]', 'turn:turn.example.org'], username: 'bob', credential: 's:e@cret' },
     ]), [
       { hostname: 'stun.example.org', port: 3478 },
-      { hostname: 'turn.example.org', port: 3479, username: 'al@ice', password: 'p:ss', relayType: 'TurnTcp' },
+      { hostname: 'turn.example.org', port: 3479, username: 'al@ice', password: 'p:ss', relayType: 'TurnUdp' },
       { hostname: '::1', port: 3478, username: 'bob', password: 's:e@cret', relayType: 'TurnUdp' },
-      { hostname: 'turn.example.org', port: 5349, username: 'bob', password: 's:e@cret', relayType: 'TurnTls' },
+      { hostname: 'turn.example.org', port: 3478, username: 'bob', password: 's:e@cret', relayType: 'TurnUdp' },
     ]);
+  });
+
+  it('refuses TURN over TCP or TLS, which the ICE agent would skip, without repeating a password', () => {
+    for (const spec of ['turn:u:hunter2@host:443?transport=tcp', 'turns:u:hunter2@host', { urls: 'turns:host', username: 'u', credential: 'hunter2' }]) {
+      assert.throws(() => parseIceServers([spec]), (error: Error) => error instanceof IceServerConfigError
+        && /TURN over TCP or TLS is not supported/.test(error.message) && !error.message.includes('hunter2'), JSON.stringify(spec));
+    }
   });
 
   it('refuses TURN without credentials and unknown schemes, without repeating a password', () => {
