@@ -30,10 +30,7 @@ import {
   encodeSignedMessage,
   MAX_SIGNALING_VALUE_BYTES,
   MAX_TRICKLED_CANDIDATES,
-  parseExporterCandidatesBody,
-  parseGaveUpBody,
-  parseOfferBody,
-  parseReadyBody,
+  parseInboxBody,
   replyBodyText,
   type OfferBody,
   type RefusalReason,
@@ -102,21 +99,24 @@ class Rendezvous extends EventEmitter implements ImportRendezvous {
     guarded(this.log, 'inbox value handling failed', () => {
       const message = this.unseal(value);
       if (message === undefined) return;
-      const offer = parseOfferBody(message.bodyText);
-      const ready = offer === undefined ? parseReadyBody(message.bodyText) : undefined;
-      const trickled = offer === undefined && ready === undefined ? parseExporterCandidatesBody(message.bodyText) : undefined;
-      const gaveUp = offer === undefined && ready === undefined && trickled === undefined ? parseGaveUpBody(message.bodyText) : undefined;
-      if (offer !== undefined) {
-        const received = offer.to === this.identity.id ? this.receivedOffer(message, offer) : undefined;
-        if (received !== undefined) this.runner.dispatch({ type: 'offer', offer: received });
-      } else if (ready !== undefined) {
-        this.runner.dispatch({ type: 'ready', body: ready, message });
-      } else if (trickled !== undefined) {
-        if (this.fromAcceptedExporter('candidates', trickled.to, trickled.session, message)) this.runner.dispatch({ type: 'remote_candidates', candidates: [...trickled.candidates] });
-      } else if (gaveUp !== undefined) {
-        if (this.fromAcceptedExporter('gave_up', gaveUp.to, gaveUp.session, message)) this.runner.dispatch({ type: 'exporter_gave_up' });
-      } else {
-        this.log.debug('ignored a value that is not an offer to us');
+      const body = parseInboxBody(message.bodyText);
+      switch (body?.t) {
+        case 'offer': {
+          const received = body.to === this.identity.id ? this.receivedOffer(message, body) : undefined;
+          if (received !== undefined) this.runner.dispatch({ type: 'offer', offer: received });
+          return;
+        }
+        case 'ready':
+          this.runner.dispatch({ type: 'ready', body, message });
+          return;
+        case 'candidates':
+          if (this.fromAcceptedExporter('candidates', body.to, body.session, message)) this.runner.dispatch({ type: 'remote_candidates', candidates: [...body.candidates] });
+          return;
+        case 'gave_up':
+          if (this.fromAcceptedExporter('gave_up', body.to, body.session, message)) this.runner.dispatch({ type: 'exporter_gave_up' });
+          return;
+        default:
+          this.log.debug('ignored a value that is not an offer to us');
       }
     });
   }

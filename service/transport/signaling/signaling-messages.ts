@@ -163,36 +163,31 @@ export function gaveUpText(to: string, session: string, ts: number): string {
   return JSON.stringify(body);
 }
 
-export function parseGaveUpBody(text: string): GaveUpBody | undefined {
+/** What the importer's inbox receives (sealed to its temporary key): offers and, from the exporter it accepted, the rest. */
+export type InboxBody = OfferBody | ReadyBody | ExporterCandidatesBody | GaveUpBody;
+
+/** An inbox value's body, parsed once and checked by its `t`; undefined for anything else. */
+export function parseInboxBody(text: string): InboxBody | undefined {
   const o = parseJsonObject(text);
-  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'ts']) || o.t !== 'gave_up' || o.v !== 1) return undefined;
-  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !isTimestamp(o.ts)) return undefined;
-  return o as unknown as GaveUpBody;
+  if (o === undefined || o.v !== 1 || !matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !isTimestamp(o.ts)) return undefined;
+  switch (o.t) {
+    case 'offer':
+      return isOffer(o) ? (o as unknown as OfferBody) : undefined;
+    case 'ready':
+      return hasExactly(o, ['t', 'v', 'to', 'session', 'answer', 'ts']) && matches(o.answer, SHA256_HEX) ? (o as unknown as ReadyBody) : undefined;
+    case 'candidates':
+      return hasExactly(o, ['t', 'v', 'to', 'session', 'candidates', 'ts']) && isCandidateList(o.candidates) ? (o as unknown as ExporterCandidatesBody) : undefined;
+    case 'gave_up':
+      return hasExactly(o, ['t', 'v', 'to', 'session', 'ts']) ? (o as unknown as GaveUpBody) : undefined;
+    default:
+      return undefined;
+  }
 }
 
-export function parseExporterCandidatesBody(text: string): ExporterCandidatesBody | undefined {
-  const o = parseJsonObject(text);
-  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'candidates', 'ts'])) return undefined;
-  if (o.t !== 'candidates' || o.v !== 1) return undefined;
-  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !isCandidateList(o.candidates) || !isTimestamp(o.ts)) return undefined;
-  return o as unknown as ExporterCandidatesBody;
-}
-
-export function parseOfferBody(text: string): OfferBody | undefined {
-  const o = parseJsonObject(text);
-  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'code', 'replyTo', 'sdp', 'chain', 'ts'])) return undefined;
-  if (o.t !== 'offer' || o.v !== 1) return undefined;
-  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !matches(o.code, CODE6) || !matches(o.replyTo, RAW_KEY_B64URL)) return undefined;
-  if (!isBoundedString(o.sdp, MAX_SDP_LENGTH) || !isBoundedString(o.chain, MAX_CHAIN_LENGTH) || !isTimestamp(o.ts)) return undefined;
-  return o as unknown as OfferBody;
-}
-
-export function parseReadyBody(text: string): ReadyBody | undefined {
-  const o = parseJsonObject(text);
-  if (o === undefined || !hasExactly(o, ['t', 'v', 'to', 'session', 'answer', 'ts'])) return undefined;
-  if (o.t !== 'ready' || o.v !== 1) return undefined;
-  if (!matches(o.to, HEX40) || !matches(o.session, SESSION_ID) || !matches(o.answer, SHA256_HEX) || !isTimestamp(o.ts)) return undefined;
-  return o as unknown as ReadyBody;
+function isOffer(o: Record<string, unknown>): boolean {
+  return hasExactly(o, ['t', 'v', 'to', 'session', 'code', 'replyTo', 'sdp', 'chain', 'ts'])
+    && matches(o.code, CODE6) && matches(o.replyTo, RAW_KEY_B64URL)
+    && isBoundedString(o.sdp, MAX_SDP_LENGTH) && isBoundedString(o.chain, MAX_CHAIN_LENGTH);
 }
 
 export function parseReplyBody(text: string): ReplyBody | undefined {
