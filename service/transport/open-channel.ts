@@ -13,7 +13,7 @@ import type { Input, StepResult } from '../contract/transition-table.js';
 import { FramedChannel } from './channel/framed-channel.js';
 import type { TransportSettings } from './transport-settings.js';
 import type { PeerLink, SelectedPair } from './webrtc/peer-link.js';
-import { candidateAddressOf, candidateTypeOf, type DtlsFingerprint, type RemoteCandidate } from './webrtc/session-description.js';
+import { candidateAddressOf, candidateTypeOf, hostOfAddress, type DtlsFingerprint, type RemoteCandidate } from './webrtc/session-description.js';
 
 /** The effects both sides' tables name for this step and the end of a handshake. */
 export type OpeningEffect = 'startConnectTimer' | 'awaitChannel' | 'frameChannel' | 'release' | 'emitFailed';
@@ -118,7 +118,7 @@ export function peerLocationOf(
   relaysFromOurServer: (host: string) => boolean,
 ): PeerLocation {
   const { address, type } = pair.remote;
-  if (type === 'relay' || isRelayOf(address, announced) || relaysFromOurServer(hostOf(address))) {
+  if (type === 'relay' || isRelayOf(address, announced) || relaysFromOurServer(hostOfAddress(address))) {
     return { address: ownAddressOf(announced), type: 'relay', relay: address };
   }
   if (pair.localType === 'relay') return { address, type: 'relay', relay: pair.localAddress };
@@ -160,11 +160,6 @@ export function startHandshake<S extends string, I extends Input, E extends stri
  */
 function isRelayOf(address: string, announced: readonly RemoteCandidate[]): boolean {
   return announced.some(({ candidate }) => candidateTypeOf(candidate) === 'relay' && candidateAddressOf(candidate) === address);
-}
-
-/** "ip" of "ip:port" or "[ip6]:port". */
-function hostOf(address: string): string {
-  return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
 
 /** The address a peer announced for itself: its public one (server-reflexive) if it learnt it, else a local one. */

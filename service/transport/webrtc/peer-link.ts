@@ -10,7 +10,7 @@ import type { CandidateType, IceProblem, NetworkDiagnosis } from '../../contract
 import type { Logger } from '../../contract/logger.js';
 import { HEARTBEAT_LANE_INIT, HEARTBEAT_LANE_LABEL } from './heartbeat-lane.js';
 import { eventsSince, gatheringCounts, type GatheringCounts } from './ice-log.js';
-import { candidatesOf, candidateTypeOf, sameFingerprint, type DtlsFingerprint, type RemoteCandidate } from './session-description.js';
+import { candidateHostOf, candidatesOf, candidateTypeOf, sameFingerprint, type DtlsFingerprint, type RemoteCandidate } from './session-description.js';
 
 /**
  * How long the local description waits for server-reflexive candidates (a STUN answer takes one round trip)
@@ -297,7 +297,8 @@ export class PeerLink {
   private gatheredCandidate(candidate: string, mid: string): void {
     const type = candidateTypeOf(candidate);
     if (type !== undefined) this.gatheredTypes.add(type);
-    if (type === 'relay') this.ownRelayHosts.add(candidate.split(' ')[4] ?? '');
+    const relayHost = type === 'relay' ? candidateHostOf(candidate) : undefined;
+    if (relayHost !== undefined) this.ownRelayHosts.add(relayHost);
     if (this.sentCandidates === undefined) {
       if (type === 'srflx') {
         clearTimeout(this.descriptionTimer);

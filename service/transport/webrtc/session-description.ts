@@ -65,14 +65,32 @@ export function candidateTypeOf(candidate: string): CandidateType | undefined {
   return TYPE_FIELD.exec(candidate)?.[1] as CandidateType | undefined;
 }
 
-/** "ip:port" ("[ip6]:port") of a candidate line's connection address. */
-export function candidateAddressOf(candidate: string): string | undefined {
+/** A candidate line's connection address, unless it is an mDNS name (never resolved here) or malformed. */
+function connectionOf(candidate: string): { readonly host: string; readonly port: number } | undefined {
   // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> ...
   const fields = candidate.replace(/^a=/, '').split(' ');
-  const address = fields[4];
+  const host = fields[4];
   const port = Number(fields[5]);
-  if (address === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || address.endsWith('.local')) return undefined;
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65535 || host.endsWith('.local')) return undefined;
+  return { host, port };
+}
+
+/** "ip:port" ("[ip6]:port") of a candidate line's connection address. */
+export function candidateAddressOf(candidate: string): string | undefined {
+  const connection = connectionOf(candidate);
+  if (connection === undefined) return undefined;
+  const { host, port } = connection;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The bare IP of a candidate line's connection address. */
+export function candidateHostOf(candidate: string): string | undefined {
+  return connectionOf(candidate)?.host;
+}
+
+/** The bare IP of "ip:port" or "[ip6]:port" (candidateAddressOf's shape, and the selected pair's). */
+export function hostOfAddress(address: string): string {
+  return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
 
 /** The SDP without its ICE candidates nor end-of-candidates: the ICE agent gets credentials but nobody to check. */

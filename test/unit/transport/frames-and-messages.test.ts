@@ -4,13 +4,13 @@ import { MAX_ARCHIVE_BYTES } from '../../../service/contract/link-contract.js';
 import { resolveTransportSettings } from '../../../service/transport/transport-settings.js';
 import { encodeLinkMessage, parseTextFrame } from '../../../service/transport/channel/channel-frames.js';
 import { IceServerConfigError, parseIceServers } from '../../../service/transport/webrtc/ice-servers.js';
-import { candidateAddressOf, candidatesOf, candidateTypeOf, dtlsFingerprintOf, withoutCandidates } from '../../../service/transport/webrtc/session-description.js';
+import { candidateAddressOf, candidateHostOf, candidatesOf, candidateTypeOf, dtlsFingerprintOf, hostOfAddress, withoutCandidates } from '../../../service/transport/webrtc/session-description.js';
 import {
   decodeSignedMessage,
   encodeSignedMessage,
   exporterCandidatesText,
-  parseExporterCandidatesBody,
-  parseOfferBody,
+  gaveUpText,
+  parseInboxBody,
   parseReplyBody,
   replyBodyText,
 } from '../../../service/transport/signaling/signaling-messages.js';
@@ -52,10 +52,21 @@ describe('signaling messages', () => {
   it('round-trips a signed message and validates offers strictly', () => {
     const encoded = encodeSignedMessage({ bodyText: JSON.stringify(offer), signature: Buffer.from([1, 2, 3]) });
     const decoded = decodeSignedMessage(encoded)!;
-    assert.deepEqual(parseOfferBody(decoded.bodyText), offer);
+    assert.deepEqual(parseInboxBody(decoded.bodyText), offer);
     assert.deepEqual(decoded.signature, Buffer.from([1, 2, 3]));
     for (const bad of [{ ...offer, code: '12345' }, { ...offer, to: 'A'.repeat(40) }, { ...offer, extra: 1 }, { ...offer, v: 2 }, { ...offer, sdp: '' }]) {
-      assert.equal(parseOfferBody(JSON.stringify(bad)), undefined, JSON.stringify(bad));
+      assert.equal(parseInboxBody(JSON.stringify(bad)), undefined, JSON.stringify(bad));
+    }
+  });
+
+  it("reads the inbox's other bodies by their t, each with exactly its own fields", () => {
+    const common = { v: 1, to: 'a'.repeat(40), session: 'b'.repeat(32), ts: 4 };
+    const ready = { t: 'ready', ...common, answer: 'c'.repeat(64) };
+    const gaveUp = JSON.parse(gaveUpText(common.to, common.session, 4)) as Record<string, unknown>;
+    assert.deepEqual(parseInboxBody(JSON.stringify(ready)), ready);
+    assert.deepEqual(parseInboxBody(JSON.stringify(gaveUp)), gaveUp);
+    for (const bad of [{ ...ready, answer: 'c' }, { ...ready, t: 'gave_up' }, { ...gaveUp, t: 'ready' }, { ...offer, t: 'ready' }, { ...gaveUp, t: 'answer' }, { ...ready, ts: -1 }]) {
+      assert.equal(parseInboxBody(JSON.stringify(bad)), undefined, JSON.stringify(bad));
     }
   });
 
@@ -71,13 +82,13 @@ describe('signaling messages', () => {
     const fromImporter = replyBodyText('a'.repeat(40), { session: 'b'.repeat(32), bodyText: '{}' }, { t: 'candidates', candidates: [relay] }, 3);
     assert.deepEqual(parseReplyBody(fromImporter), JSON.parse(fromImporter));
     const fromExporter = exporterCandidatesText('a'.repeat(40), 'b'.repeat(32), [relay], 3);
-    assert.deepEqual(parseExporterCandidatesBody(fromExporter)?.candidates, [relay]);
+    assert.deepEqual(parseInboxBody(fromExporter), JSON.parse(fromExporter));
     const body = JSON.parse(fromExporter) as Record<string, unknown>;
     for (const candidates of [[], Array(17).fill(relay), [{ ...relay, mid: '' }], [{ ...relay, extra: 1 }], [{ candidate: 'a=candidate:1', mid: '0' }],
       [{ candidate: 'candidate:1\r\na=fingerprint:sha-256 00', mid: '0' }], [{ candidate: `candidate:${'x'.repeat(600)}`, mid: '0' }], ['candidate:1'], 'candidate:1']) {
-      assert.equal(parseExporterCandidatesBody(JSON.stringify({ ...body, candidates })), undefined, JSON.stringify(candidates).slice(0, 80));
+      assert.equal(parseInboxBody(JSON.stringify({ ...body, candidates })), undefined, JSON.stringify(candidates).slice(0, 80));
     }
-    assert.equal(parseExporterCandidatesBody(JSON.stringify({ ...body, to: 'x' })), undefined);
+    assert.equal(parseInboxBody(JSON.stringify({ ...body, to: 'x' })), undefined);
   });
 });
 
@@ -102,6 +113,10 @@ describe('session descriptions', () => {
     assert.deepEqual([host, srflx, host6, relay].map(candidateTypeOf), ['host', 'srflx', 'host', 'relay']);
     assert.equal(candidateAddressOf(host6), '[2001:db8::5]:35395');
     assert.equal(candidateAddressOf('candidate:1 1 UDP 1 abcd.local 9 typ host'), undefined, 'an mDNS name says nothing');
+    assert.equal(candidateHostOf(host6), '2001:db8::5');
+    assert.equal(candidateHostOf('candidate:1 1 UDP 1 abcd.local 9 typ host'), undefined);
+    assert.equal(hostOfAddress(candidateAddressOf(host6)!), '2001:db8::5');
+    assert.equal(hostOfAddress('198.18.0.2:49020'), '198.18.0.2');
     assert.equal(ownAddressOf([host, relay, srflx].map((candidate) => ({ candidate, mid: '0' }))), '203.0.113.9:40001', 'its public address first');
     assert.equal(ownAddressOf([relay, host6].map((candidate) => ({ candidate, mid: '0' }))), '[2001:db8::5]:35395');
     assert.equal(ownAddressOf([relay].map((candidate) => ({ candidate, mid: '0' }))), '', 'a relay is not the peer');
