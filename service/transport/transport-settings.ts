@@ -84,8 +84,9 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
   const maxFailedAttempts = positive('maxFailedAttempts', options.maxFailedAttempts, 3);
   if (!Number.isInteger(maxFailedAttempts)) throw new RangeError('maxFailedAttempts must be an integer');
   const signalingTimeoutMs = positive('signalingTimeoutMs', options.signalingTimeoutMs, 30_000);
+  // retryingSignaling checks the policy (an integer count of attempts).
   const signalingRetry = {
-    attempts: positive('signalingAttempts', options.signalingAttempts, DEFAULT_SIGNALING_ATTEMPTS),
+    attempts: options.signalingAttempts ?? DEFAULT_SIGNALING_ATTEMPTS,
     firstPauseMs: DEFAULT_FIRST_PAUSE_MS,
     maxPauseMs: DEFAULT_MAX_PAUSE_MS,
     deadlineMs: signalingTimeoutMs,

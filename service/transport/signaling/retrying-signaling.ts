@@ -40,7 +40,7 @@ export function isNetworkFailure(error: unknown): boolean {
 }
 
 /** Throws RangeError for a policy that could loop forever or not try at all. */
-export function checkRetryPolicy(policy: SignalingRetryPolicy): void {
+function checkRetryPolicy(policy: SignalingRetryPolicy): void {
   if (!Number.isSafeInteger(policy.attempts) || policy.attempts < 1) throw new RangeError('signaling attempts must be an integer >= 1');
   for (const [name, value] of Object.entries({ firstPauseMs: policy.firstPauseMs, maxPauseMs: policy.maxPauseMs, deadlineMs: policy.deadlineMs })) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number`);
