@@ -257,7 +257,8 @@ export class AccountStore extends EventEmitter {
   /**
    * The new device's user gave `password` for a linking account: it is stretched now, while the old device checks
    * it (its own stretch of the same cost), so storing the archive under it costs no second KDF in sequence. The
-   * key is used only if storeLinked gets this same password; a later password replaces it.
+   * key is used only if storeLinked gets this same password; a later password replaces it. '' is no password
+   * (consent to an account without one): nothing to stretch.
    */
   prepareSealingKey(id: string, password: string): void {
     if (password === '' || this.initializing.get(id)?.stage !== 'linking') return;

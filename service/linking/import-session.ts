@@ -79,8 +79,8 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
         if (context.password === undefined) throw new Error('sendPassword without a password');
         return this.send({ t: 'password', password: context.password });
       case 'stretchPassword':
-        // Only a password the exporter asked for is worth a KDF ('' is consent to an account without one).
-        if (context.scheme === 'password' && context.password) this.accounts.prepareSealingKey(this.accountId, context.password);
+        // Only a password the exporter asked for will seal the stored archive (the store skips '', no password).
+        if (context.scheme === 'password' && context.password !== undefined) this.accounts.prepareSealingKey(this.accountId, context.password);
         return;
       case 'expectArchive':
         if (context.expectedSize === undefined || this.channel === undefined) throw new Error('expectArchive without a size or a channel');
