@@ -1,7 +1,8 @@
 // Where a two-CLI link's time goes (a development aid, not part of `npm run bench`): one `jami-link import --yes`
 // and one `jami-link export … --yes` as cli-link.ts runs them, each output line and exit stamped in ms from the
 // first spawn, with both daemons' trace lines (JAMI_LINKD_TRACE=1) merged in.
-//   npm run build && node dist/bench/cli-timeline.js        (BENCH_TRACE_MB=50: an account of that many MB of data)
+//   npm run build && node dist/bench/cli-timeline.js        (BENCH_TRACE_MB=50: an account of that many MB of data;
+//   BENCH_TRACE_ROUNDS: how many links (3), the last one shown; BENCH_TRACE_ALL=1: every one shown)
 
 import { spawn } from 'node:child_process';
 import { JAMI_LINK_BIN } from '../test/e2e/jami-link-process.js';
@@ -21,7 +22,8 @@ try {
   const account = megabytes > 0
     ? (await createBigAccount(oldDevice.client, megabytes, 'Timeline')).accountId
     : await oldDevice.client.createAccount({ 'Account.alias': 'Timeline' });
-  for (let round = 0; round < 3; round++) {
+  const rounds = Number(process.env.BENCH_TRACE_ROUNDS ?? 3);
+  for (let round = 0; round < rounds; round++) {
     lines.length = 0;
     const [oldFrom, newFrom] = [oldDevice.daemon.logs.length, newDevice.daemon.logs.length];
     const t0 = performance.now();
@@ -57,8 +59,11 @@ try {
       }
     }
     for (const id of await newDevice.client.call<string[]>('getAccountList')) await newDevice.client.call('removeAccount', id);
+    if (process.env.BENCH_TRACE_ALL || round === rounds - 1) {
+      console.log(`-- round ${round + 1} of ${rounds}`);
+      for (const [at, text] of lines.sort((a, b) => a[0] - b[0])) console.log(`${at.toFixed(1).padStart(8)}  ${text}`);
+    }
   }
-  for (const [at, text] of lines.sort((a, b) => a[0] - b[0])) console.log(`${at.toFixed(1).padStart(8)}  ${text}`);
 } finally {
   await stopSide(oldDevice);
   await stopSide(newDevice);
