@@ -26,8 +26,14 @@ export async function fsyncDir(dir: string): Promise<void> {
 /** Creates `file` (which must not exist) with mode 0600 and makes its content durable. */
 export async function writePrivateFile(file: string, data: Buffer | string): Promise<void> {
   const handle = await fs.open(file, 'wx', PRIVATE_FILE_MODE);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
-    await handle.writeFile(data);
+    // One write call on the thread pool, not writeFile's 512 KiB pieces: each piece waits for the event loop to
+    // ask for the next one, and a 37 MB archive written while the loop parses JSON took 130 ms instead of ~15.
+    for (let offset = 0; offset < bytes.length;) {
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, offset);
+      offset += bytesWritten;
+    }
     await handle.sync();
   } finally {
     await handle.close();
