@@ -32,7 +32,6 @@ import {
   encodeReceivedArchive,
   isGzip,
   stretchArchivePassword,
-  parseArchiveJson,
   unpackPlainArchive,
   type ArchiveContent,
   type SealingKey,
@@ -289,7 +288,7 @@ export class AccountStore extends EventEmitter {
       inflation?.abort();
       return unpackPlainArchive(plainArchive);
     }
-    return parseArchiveJson(await inflation.finish());
+    return inflation.finish();
   }
 
   private forgetInflation(id: string): void {

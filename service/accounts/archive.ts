@@ -67,12 +67,21 @@ export function parseArchiveJson(json: Buffer): ArchiveContent {
   try {
     checkJsonShape(json);
   } catch (error) {
-    if (error instanceof JsonShapeError) throw new ArchiveError('too_large', `the archive ${error.message}: not an account archive`);
-    throw error;
+    throw asArchiveError(error);
   }
+  return parseArchiveText(json.toString('utf8'));
+}
+
+/** A JsonShapeError (json-shape.ts) as the archive's problem; anything else as it is. */
+export function asArchiveError(error: unknown): unknown {
+  return error instanceof JsonShapeError ? new ArchiveError('too_large', `the archive ${error.message}: not an account archive`) : error;
+}
+
+/** The archive's JSON text (its shape checked already, as parseArchiveJson does) as the object it must be. */
+export function parseArchiveText(text: string): ArchiveContent {
   let content: unknown;
   try {
-    content = JSON.parse(json.toString('utf8'));
+    content = JSON.parse(text);
   } catch {
     throw new ArchiveError('corrupt', 'the archive does not hold a JSON object');
   }

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { deflateSync } from 'node:zlib';
 import { ArchiveError, decodeArchive, MAX_ARCHIVE_JSON_BYTES, parseArchiveJson, unpackPlainArchive } from '../../../service/accounts/archive.js';
-import { checkJsonShape, JsonShapeError } from '../../../service/accounts/json-shape.js';
+import { checkJsonShape, JsonShapeError, JsonShapeScan } from '../../../service/accounts/json-shape.js';
 import { gzipBomb } from '../../support/archive-bomb.js';
 import { SeededRandom } from '../../support/seeded-random.js';
 
@@ -87,6 +87,34 @@ describe('archive bounds', () => {
       const text = random.string(random.int(0, 60), '"\\\\[]{},a');
       const limits = { depth: random.int(1, 4), values: random.int(1, 6) };
       assert.equal(shapeOf(Buffer.from(text), limits), shapeByBytes(Buffer.from(text), limits), `${JSON.stringify(text)} ${JSON.stringify(limits)}`);
+    }
+  });
+
+  it('gives the same answer in pieces cut anywhere (inside a run of backslashes too) as in one piece', () => {
+    const random = new SeededRandom(15);
+    const inPieces = (json: Buffer, cuts: number[], limits: { depth: number; values: number }) => {
+      const scan = new JsonShapeScan(limits);
+      try {
+        let from = 0;
+        for (const cut of [...cuts, json.length]) {
+          scan.write(json.subarray(from, cut));
+          from = cut;
+        }
+        return 'ok';
+      } catch (error) {
+        if (!(error instanceof JsonShapeError)) throw error;
+        return error.message.startsWith('nests') ? 'depth' : 'values';
+      }
+    };
+    for (let round = 0; round < 2000; round += 1) {
+      const json = Buffer.from(random.string(random.int(0, 40), '"\\\\[]{},a'));
+      const limits = { depth: random.int(1, 4), values: random.int(1, 6) };
+      const whole = shapeByBytes(json, limits);
+      for (let cut = 0; cut <= json.length; cut += 1) {
+        assert.equal(inPieces(json, [cut], limits), whole, `${JSON.stringify(json.toString())} cut at ${cut}`);
+      }
+      const cuts = Array.from({ length: random.int(0, 8) }, () => random.int(0, json.length)).sort((a, b) => a - b);
+      assert.equal(inPieces(json, cuts, limits), whole, `${JSON.stringify(json.toString())} cut at ${cuts.join(',')}`);
     }
   });
 });

@@ -1,5 +1,6 @@
-// The archive inflated while it arrives (accounts/archive-inflation.ts) gives the JSON a whole inflate gives,
-// whatever the pieces, and refuses what decompress() refuses: a corrupt stream, a bomb, nothing at all.
+// The archive inflated while it arrives (accounts/archive-inflation.ts) gives the content a whole inflate and parse
+// give, whatever the pieces, and refuses what decompress() and parseArchiveJson refuse: a corrupt stream, a bomb,
+// nothing at all, JSON too deep or not an object.
 
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,7 @@ describe('an archive inflated while it arrives', () => {
       const inflation = new ArchiveInflation();
       for (const piece of pieces(compressed, random)) inflation.write(piece);
       assert.equal(inflation.bytesTaken, compressed.length);
-      assert.ok((await inflation.finish()).equals(json));
+      assert.deepEqual(await inflation.finish(), JSON.parse(json.toString()));
     });
   }
 
@@ -43,7 +44,28 @@ describe('an archive inflated while it arrives', () => {
     assert.ok(compressed.length > 2 * 1024 * 1024, `${compressed.length} bytes`);
     const inflation = new ArchiveInflation();
     for (const piece of pieces(compressed, random)) inflation.write(piece);
-    assert.ok((await inflation.finish()).equals(big));
+    assert.deepEqual(await inflation.finish(), JSON.parse(big.toString()));
+  });
+
+  it('decodes UTF-8 that zlib hands back cut inside a character', async () => {
+    // Four-byte characters from the first byte on: zlib's output pieces (64 KiB and up) end inside some of them.
+    const text = { 'Account.displayName': '\u{1F600}é'.repeat(200_000) };
+    const inflation = new ArchiveInflation();
+    for (const piece of pieces(gzipSync(JSON.stringify(text)), random)) inflation.write(piece);
+    assert.deepEqual(await inflation.finish(), text);
+  });
+
+  it('refuses JSON too deep (too_large), and text that is no JSON object (corrupt), as parseArchiveJson does', async () => {
+    for (const [what, json, expected] of [
+      ['nested 100 deep', `${'['.repeat(100)}${']'.repeat(100)}`, 'too_large'],
+      ['not JSON', '{"a": ', 'corrupt'],
+      ['an array', '[1, 2]', 'corrupt'],
+      ['a string', '"text"', 'corrupt'],
+    ] as const) {
+      const inflation = new ArchiveInflation();
+      inflation.write(gzipSync(json));
+      await assert.rejects(inflation.finish(), problem(expected), what);
+    }
   });
 
   it('refuses a corrupt stream, an empty one, and one cut short', async () => {
