@@ -67,7 +67,7 @@ export class ArchiveInflation {
   /** What is pending, to zlib (opened once two bytes tell gzip from zlib). */
   private flush(): void {
     if (this.pendingBytes === 0 || (this.stream === undefined && this.pendingBytes < 2)) return;
-    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    const batch = joined(this.pending, this.pendingBytes);
     this.pending.length = 0;
     this.pendingBytes = 0;
     this.stream ??= this.open(isGzip(batch), Math.min(MAX_OUTPUT_CHUNK_BYTES, Math.max(MIN_OUTPUT_CHUNK_BYTES, 4 * batch.length)));
@@ -131,4 +131,18 @@ export class ArchiveInflation {
     this.stream?.destroy();
     this.settle.reject(error);
   }
+}
+
+/**
+ * `pieces` as one buffer: a view spanning them when they lie end to end in one memory (the framed channel hands
+ * out views of the archive it fills), else a copy.
+ */
+function joined(pieces: readonly Buffer[], total: number): Buffer {
+  const first = pieces[0]!;
+  let end = first.byteOffset;
+  for (const piece of pieces) {
+    if (piece.buffer !== first.buffer || piece.byteOffset !== end) return Buffer.concat(pieces, total);
+    end += piece.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, total);
 }

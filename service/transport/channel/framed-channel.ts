@@ -59,9 +59,13 @@ export const PULSES_PER_HEARTBEAT = 4;
 interface IncomingArchive {
   readonly size: number;
   readonly sha256: string;
-  /** The chunks as they came, joined once complete: what we hold grows with what the peer sent, never with
-   *  what it announced. */
-  readonly chunks: Buffer[];
+  /**
+   * The archive's bytes, each chunk copied in as it comes: joining the chunks once the last was in held the event
+   * loop ~30-60 ms for 37 MB, on the link's critical path. Allocated uninitialized for the size armed (bounded by
+   * maxArchiveBytes), so its pages become memory only as they are written: what is resident grows with what the
+   * peer sent, not with what it announced.
+   */
+  readonly data: Buffer;
   readonly hash: ReturnType<typeof createHash>;
   /** expectArchive's onChunk. */
   readonly onChunk: ((chunk: Buffer) => void) | undefined;
@@ -304,7 +308,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     if (size > this.options.maxArchiveBytes) return this.protocolError('archive too large');
     const { onChunk } = this.expected;
     this.expected = undefined;
-    this.incoming = { size, sha256, chunks: [], hash: createHash('sha256'), onChunk, received: 0 };
+    this.incoming = { size, sha256, data: Buffer.allocUnsafeSlow(size), hash: createHash('sha256'), onChunk, received: 0 };
     if (size === 0) this.completeIncoming();
   }
 
@@ -312,11 +316,12 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     const incoming = this.incoming;
     if (incoming === undefined) return this.protocolError('binary data outside an archive');
     if (chunk.length > incoming.size - incoming.received) return this.protocolError('archive longer than announced');
-    // node-datachannel hands each message over as a Buffer of its own (a copy): keeping it is safe.
-    incoming.chunks.push(chunk);
+    const at = incoming.received;
+    chunk.copy(incoming.data, at);
     incoming.hash.update(chunk);
-    incoming.onChunk?.(chunk);
     incoming.received += chunk.length;
+    // A view of the archive, which is never written there again: a consumer may keep it, and join adjacent views.
+    incoming.onChunk?.(incoming.data.subarray(at, incoming.received));
     if (incoming.received === incoming.size) this.completeIncoming();
   }
 
@@ -328,7 +333,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       this.runner.dispatch({ type: 'archive_corrupt' });
       return;
     }
-    this.runner.dispatch({ type: 'archive_received', data: Buffer.concat(incoming.chunks, incoming.size), sha256: incoming.sha256 });
+    this.runner.dispatch({ type: 'archive_received', data: incoming.data, sha256: incoming.sha256 });
   }
 
   private settleArchive(sha256: string): void {
