@@ -8,6 +8,7 @@ import { ExitCode } from './exit-codes.js';
 import { importInputFor, importMachine, type ImportInput, type ImportOutput, type ImportState } from './import-machine.js';
 import { LinkDriver, linkFailure, type OutputHandlers } from './link-driver.js';
 import { PromptInterrupted } from './prompt.js';
+import { loadQrEncoder } from './qr.js';
 import { newAccountMessage, tokenBlock, wrongPasswordLine, type CommandResult } from './render.js';
 
 export interface ImportOptions {
@@ -99,7 +100,10 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
 
   private async addAccount(): Promise<void> {
     this.ctx.reporter.wait('Asking jami-linkd for a token…');
-    this.accountId = await this.daemon.addAccount(importAccountDetails(this.options));
+    const added = this.daemon.addAccount(importAccountDetails(this.options));
+    // The call is on its way: the encoder loads while the daemon publishes the token (a few ms of the ~20).
+    if (this.options.qr) loadQrEncoder();
+    this.accountId = await added;
     const early = this.early ?? [];
     this.early = undefined;
     for (const [accountId, state, details] of early) if (accountId === this.accountId) this.onSignal(state, details);

@@ -21,9 +21,17 @@ export interface QrMatrix {
   isDark(row: number, col: number): boolean;
 }
 
-export function qrMatrix(text: string): QrMatrix {
+/**
+ * Loads the QR encoder now (synchronously, ~20 ms): called while the daemon prepares a token, so that drawing it
+ * does not wait for the load once the token is there.
+ */
+export function loadQrEncoder(): void {
   qrcode ??= require('qrcode') as typeof QRCode;
-  const { modules } = qrcode.create(text, { errorCorrectionLevel: 'M' });
+}
+
+export function qrMatrix(text: string): QrMatrix {
+  loadQrEncoder();
+  const { modules } = qrcode!.create(text, { errorCorrectionLevel: 'M' });
   return { size: modules.size, isDark: (row, col) => modules.get(row, col) === 1 };
 }
 
