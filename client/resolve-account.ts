@@ -12,13 +12,17 @@ export interface AccountSummary {
 }
 
 export async function listAccounts(daemon: Pick<LinkDaemon, 'getAccountList' | 'getAccountDetails'>): Promise<AccountSummary[]> {
-  const ids = await daemon.getAccountList();
-  const accounts: AccountSummary[] = [];
-  for (const id of ids) {
-    const details = await daemon.getAccountDetails(id);
-    accounts.push({ id, alias: details['Account.alias'] ?? '', jamiId: details['Account.username'] ?? '', details });
-  }
-  return accounts;
+  return detailsOf(daemon, await daemon.getAccountList());
+}
+
+/** The accounts' details, asked all at once (the calls go out together, the replies come in their order). */
+async function detailsOf(daemon: Pick<LinkDaemon, 'getAccountDetails'>, ids: readonly string[]): Promise<AccountSummary[]> {
+  const all = await Promise.all(ids.map((id) => daemon.getAccountDetails(id)));
+  return ids.map((id, i) => summaryOf(id, all[i]!));
+}
+
+function summaryOf(id: string, details: Details): AccountSummary {
+  return { id, alias: details['Account.alias'] ?? '', jamiId: details['Account.username'] ?? '', details };
 }
 
 /** Picks the account `reference` names: an exact id first, then a unique alias. */
@@ -37,5 +41,8 @@ export function pickAccount(accounts: AccountSummary[], reference: string): Acco
 }
 
 export async function resolveAccount(daemon: Pick<LinkDaemon, 'getAccountList' | 'getAccountDetails'>, reference: string): Promise<AccountSummary> {
-  return pickAccount(await listAccounts(daemon), reference);
+  const ids = await daemon.getAccountList();
+  // An id needs its own details only (one call, not one per account): an alias needs them all.
+  if (ids.includes(reference)) return summaryOf(reference, await daemon.getAccountDetails(reference));
+  return pickAccount(await detailsOf(daemon, ids), reference);
 }
