@@ -15,6 +15,8 @@ import { colorsWanted, HumanReporter, JsonReporter, makeStyle, resultLine, type 
 // command loads only its own (the D-Bus library and the QR code libraries load on first use, too).
 const accountCommands = () => import('../client/account-commands.js');
 const archiveCommands = () => import('../client/archive-commands.js');
+const importCommand = () => import('../client/import-command.js');
+const exportCommand = () => import('../client/export-command.js');
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -133,7 +135,7 @@ Examples:
   jami-link --json import --password-stdin < password.txt | jq -c .`,
   )
   .action((options: { name?: string; passwordStdin?: boolean; qr: boolean; yes?: boolean }, command: Command) =>
-    run('import', command, async (ctx) => (await import('../client/import-command.js')).runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr, yes: options.yes === true }, ctx)),
+    run('import', command, async (ctx) => (await importCommand()).runImport({ deviceName: options.name, passwordStdin: options.passwordStdin === true, qr: options.qr, yes: options.yes === true }, ctx)),
   );
 
 program
@@ -158,7 +160,7 @@ Examples:
   jami-link --json export Alice "$TOKEN" --yes`,
   )
   .action((account: string, token: string | undefined, options: { qrImage?: string; yes?: boolean }, command: Command) =>
-    run('export', command, async (ctx) => (await import('../client/export-command.js')).runExport({ account, token, qrImage: options.qrImage, yes: options.yes === true }, ctx)),
+    run('export', command, async (ctx) => (await exportCommand()).runExport({ account, token, qrImage: options.qrImage, yes: options.yes === true }, ctx)),
   );
 
 program
