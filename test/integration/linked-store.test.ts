@@ -1,12 +1,15 @@
 // The account store's side of a link, on real files: a received archive stored as it came, and nothing of it left
-// in the data dir however the store ends (stored, another account, removed meanwhile). Without a password the
-// received gzip is written ahead while it is unpacked (account-store.ts storeLinked), beside the accounts.
+// in the data dir however the store ends (stored, another account, removed meanwhile, corrupt). Without a password a
+// large received gzip is written ahead while it is unpacked (account-store.ts storeLinked), beside the accounts: the
+// archive here is the source account's with 1.5 MB of conversation data added, above WRITE_AHEAD_MIN_BYTES.
 
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { AccountStore } from '../../service/accounts/account-store.js';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { AccountStore, WRITE_AHEAD_MIN_BYTES } from '../../service/accounts/account-store.js';
 import { tempDir } from '../support/daemon-process.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -22,12 +25,10 @@ describe('storing a linked account (real files)', function () {
     store = await AccountStore.open(dataDir, { keyBits: 2048, logger: silent });
     const id = store.create({ alias: 'Source' });
     await once(store, 'ready');
-    source = {
-      id,
-      jamiId: store.get(id)!.jamiId,
-      archive: (await store.openArchive(id, ''))!,
-      chainPem: (await store.deviceCredentials(id)).chainPem,
-    };
+    const content = JSON.parse(gunzipSync((await store.openArchive(id, ''))!).toString()) as Record<string, unknown>;
+    content.conversations = [{ id: 'bulk', data: randomBytes(1_100_000).toString('base64') }];
+    source = { id, jamiId: store.get(id)!.jamiId, archive: gzipSync(JSON.stringify(content), { level: 1 }), chainPem: (await store.deviceCredentials(id)).chainPem };
+    assert.ok(source.archive.length >= WRITE_AHEAD_MIN_BYTES, `${source.archive.length} bytes: not written ahead`);
   });
 
   after(() => rmSync(path.dirname(dataDir), { recursive: true, force: true }));
@@ -35,13 +36,16 @@ describe('storing a linked account (real files)', function () {
   /** The data dir holds exactly these accounts' directories: no staging directory, no file written ahead. */
   const onlyAccounts = (...ids: string[]) => assert.deepEqual(readdirSync(dataDir).sort(), [...ids].sort());
 
-  it('stores the received gzip byte for byte, and leaves nothing beside the accounts', async () => {
-    const id = store.beginLink({ alias: 'Linked' });
-    const outcome = await store.storeLinked(id, source.archive, '', { jamiId: source.jamiId, exporterChainPem: source.chainPem });
-    assert.equal(outcome.stored, true);
-    assert.ok(readFileSync(path.join(dataDir, id, 'archive.gz')).equals(source.archive), 'the stored archive is the one received');
-    onlyAccounts(source.id, id);
-    assert.equal(await store.remove(id), true);
+  it('stores the received gzip byte for byte, large or small, and leaves nothing beside the accounts', async () => {
+    const small = (await store.openArchive(source.id, ''))!;
+    for (const archive of [source.archive, small]) {
+      const id = store.beginLink({ alias: 'Linked' });
+      const outcome = await store.storeLinked(id, archive, '', { jamiId: source.jamiId, exporterChainPem: source.chainPem });
+      assert.equal(outcome.stored, true);
+      assert.ok(readFileSync(path.join(dataDir, id, 'archive.gz')).equals(archive), 'the stored archive is the one received');
+      onlyAccounts(source.id, id);
+      assert.equal(await store.remove(id), true);
+    }
   });
 
   it('writes nothing for an archive of another account than the one proved', async () => {
