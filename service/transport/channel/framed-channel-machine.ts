@@ -39,9 +39,8 @@ export type ChannelInput =
   | { type: 'buffer_low' }
   | { type: 'connection_lost'; why: string }
   | { type: 'peer_silent' }
+  /** A heartbeat tick: a ping on the heartbeat lane, and every PULSES_PER_HEARTBEAT-th tick one on the channel. */
   | { type: 'heartbeat_due' }
-  /** Time for a ping on the heartbeat lane. */
-  | { type: 'pulse_due' }
   | { type: 'close_timeout' }
   | { type: 'linger_over' };
 
@@ -62,8 +61,7 @@ export type ChannelEffect =
   | 'sendArchiveBad'
   | 'sendError'
   | 'sendByeAck'
-  | 'sendPing'
-  | 'sendPulse'
+  | 'beat'
   | 'sendBye'
   | 'stopHeartbeat'
   | 'startCloseTimer'
@@ -95,13 +93,11 @@ export const CHANNEL_ROWS = [
   // Our queue drained: the peer acknowledged what was in flight, which is progress however slow the path.
   row('open', 'buffer_low', 'open', ['restartIdleTimer', 'pump']),
   ignore(['closing', 'lingering'], 'buffer_low', 'nothing is pumped once closing: the archive was rejected'),
-  row('open', 'heartbeat_due', 'open', ['sendPing']),
-  row('open', 'pulse_due', 'open', ['sendPulse']),
+  row('open', 'heartbeat_due', 'open', ['beat']),
   // Only an armed receiver takes an archive header (takeHeader refuses any other): the linking layer arms it
   // when it expects an archive, with the announced size, so a peer cannot make us hold an archive unasked.
   row('open', 'expect_archive', 'open', ['armReceiver']),
   ignore(['closing', 'lingering'], 'heartbeat_due', 'the heartbeat stops when closing'),
-  ignore(['closing', 'lingering'], 'pulse_due', 'the heartbeat stops when closing'),
 
   // The peer sends: open and closing read alike (everything before the peer's bye_ack must be read), only
   // an open channel hands messages and archives to our user.

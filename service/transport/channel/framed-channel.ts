@@ -91,7 +91,8 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   private readonly closeTimer: OneShotTimer;
   private readonly idleTimer: OneShotTimer;
   private readonly heartbeatTimer: OneShotTimer;
-  private readonly pulseTimer: OneShotTimer;
+  /** Heartbeat ticks so far: every PULSES_PER_HEARTBEAT-th also pings on the channel. */
+  private beats = 0;
   /** The heartbeat lane while it is usable: dropped when it closes (a peer without one resets its stream). */
   private lane: DataChannel | undefined;
   private readonly chunkBytes: number;
@@ -127,7 +128,6 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     this.closeTimer = new OneShotTimer(options.clock);
     this.idleTimer = new OneShotTimer(options.clock);
     this.heartbeatTimer = new OneShotTimer(options.clock);
-    this.pulseTimer = new OneShotTimer(options.clock);
     const maxMessage = dc.maxMessageSize();
     this.chunkBytes = Math.max(1, Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxMessage > 0 ? maxMessage : DEFAULT_CHUNK_BYTES));
     this.highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
@@ -137,7 +137,6 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     carrier.onLost((why) => this.runner.dispatch({ type: 'connection_lost', why }));
     this.restartIdleTimer();
     this.scheduleHeartbeat();
-    this.schedulePulse();
   }
 
   /** Throws TypeError for what is not a LinkMessage the channel may carry; dropped (logged) once not open. */
@@ -237,17 +236,15 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       case 'sendByeAck':
         this.sendFrame({ t: 'link.bye_ack' });
         return;
-      case 'sendPing':
-        this.sendFrame({ t: 'link.ping' });
-        return this.scheduleHeartbeat();
-      case 'sendPulse':
+      case 'beat':
         this.sendPulse();
-        return this.schedulePulse();
+        this.beats += 1;
+        if (this.beats % PULSES_PER_HEARTBEAT === 0) this.sendFrame({ t: 'link.ping' });
+        return this.scheduleHeartbeat();
       case 'sendBye':
         this.sendFrame({ t: 'link.bye' }, 'bye_unsent');
         return;
       case 'stopHeartbeat':
-        this.pulseTimer.clear();
         return this.heartbeatTimer.clear();
       case 'startCloseTimer':
         return this.closeTimer.start(this.options.closeTimeoutMs, () => {
@@ -368,7 +365,6 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     this.closeTimer.clear();
     this.idleTimer.clear();
     this.heartbeatTimer.clear();
-    this.pulseTimer.clear();
     this.lane = undefined;
     this.expected = undefined;
     this.incoming = undefined;
@@ -385,18 +381,16 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     if (this.options.idleTimeoutMs > 0) this.idleTimer.start(this.options.idleTimeoutMs, () => this.runner.dispatch({ type: 'peer_silent' }));
   }
 
+  /** One timer for both heartbeats: a tick per lane ping, the channel's ping every PULSES_PER_HEARTBEAT ticks. */
   private scheduleHeartbeat(): void {
-    if (this.options.heartbeatMs > 0) this.heartbeatTimer.start(this.options.heartbeatMs, () => this.runner.dispatch({ type: 'heartbeat_due' }));
-  }
-
-  private schedulePulse(): void {
-    if (this.options.heartbeatMs > 0 && this.lane !== undefined) {
-      this.pulseTimer.start(this.options.heartbeatMs / PULSES_PER_HEARTBEAT, () => this.runner.dispatch({ type: 'pulse_due' }));
+    if (this.options.heartbeatMs > 0) {
+      this.heartbeatTimer.start(this.options.heartbeatMs / PULSES_PER_HEARTBEAT, () => this.runner.dispatch({ type: 'heartbeat_due' }));
     }
   }
 
   /** Best effort: a lane that cannot send is dropped, which only means fewer signs of life. */
   private sendPulse(): void {
+    if (this.lane === undefined) return;
     try {
       this.lane?.sendMessage(PING_TEXT);
     } catch (err) {
@@ -408,7 +402,6 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   private dropLane(why: string): void {
     if (this.lane === undefined) return;
     this.lane = undefined;
-    this.pulseTimer.clear();
     this.logger.debug({ why }, 'heartbeat lane dropped');
   }
 

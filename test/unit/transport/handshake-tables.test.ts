@@ -69,7 +69,7 @@ const EXPORT_INPUTS = [
 
 const CHANNEL_INPUTS = [
   'close', 'destroy', 'heard', 'archive_bad', 'ping', 'bye', 'bye_ack', 'archive_corrupt', 'send_failed', 'bye_unsent',
-  'buffer_low', 'peer_silent', 'heartbeat_due', 'pulse_due', 'close_timeout', 'linger_over',
+  'buffer_low', 'peer_silent', 'heartbeat_due', 'close_timeout', 'linger_over',
 ].map((type): object => ({ type })).concat([
   { type: 'send_message', text: '{}' },
   { type: 'send_archive', data: Buffer.alloc(1), done: undefined },
