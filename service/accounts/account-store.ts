@@ -330,7 +330,6 @@ export class AccountStore extends EventEmitter {
     // linear, against 0.80-1.03 without).
     const archiveFile = !password && isGzip(plainArchive) && plainArchive.length >= WRITE_AHEAD_MIN_BYTES ? this.writeAhead(id, plainArchive) : undefined;
     archiveFile?.catch(() => undefined); // a failed write is writeAccount's to report, once it waits for it
-    let archiveFileTaken = false;
     try {
       const content = await this.unpackReceived(id, plainArchive);
       const unpackMs = lap();
@@ -341,7 +340,6 @@ export class AccountStore extends EventEmitter {
       const archive = archiveFile ?? (await encodeReceivedArchive(plainArchive, content, password ? await this.sealingKeyFor(id, password) : undefined));
       const sealMs = lap(); // waits for the key prepared at consent, if it is not ready yet
       const exporter = deviceOfChain(expected.exporterChainPem, found);
-      archiveFileTaken = archiveFile !== undefined;
       const { deviceChainPem } = await this.writeAccount(id, content, {
         alias: entry.alias || archiveAlias(content),
         displayName: entry.displayName || archiveDisplayName(content),
@@ -354,8 +352,9 @@ export class AccountStore extends EventEmitter {
       this.options.logger.debug?.({ accountId: id, unpackMs, deviceKeyWaitMs, sealMs, writeMs: lap(), bytes: plainArchive.length }, 'linked account stored');
       return { stored: true, deviceChain: deviceChainPem };
     } finally {
-      // writeAccount moves it into the account (or deletes it when the account went meanwhile); else it goes here.
-      if (archiveFile !== undefined && !archiveFileTaken) await archiveFile.then((file) => fs.rm(file, { force: true })).catch(() => undefined);
+      // Moved into the account by a writeAccount that succeeded (this finds nothing then); else it goes here, however
+      // the store ended (another account, a corrupt archive, the account removed, a write or the device key failed).
+      if (archiveFile !== undefined) await archiveFile.then((file) => fs.rm(file, { force: true })).catch(() => undefined);
     }
   }
 
@@ -495,7 +494,7 @@ export class AccountStore extends EventEmitter {
       deviceName: string;
       password?: string;
       deviceKey?: PrivateKey;
-      /** The archive file's bytes, or a file of them written ahead (moved in, or deleted if the account went). */
+      /** The archive file's bytes, or a file of them written ahead, moved in (its writer deletes what is left). */
       archive?: Buffer | Promise<string>;
       /** The account's other devices this one knows from the start (the device it was linked from). */
       otherDevices?: Record<string, string>;
@@ -517,16 +516,14 @@ export class AccountStore extends EventEmitter {
     const archive = opts.archive ?? (await encodeArchive(content, opts.password));
     await this.serialize(id, async () => {
       // Removed while its keys were made: nothing of it may appear on disk.
-      if (!this.initializing.has(id)) {
-        if (!Buffer.isBuffer(archive)) await archive.then((file) => fs.rm(file, { force: true }), () => undefined);
-        throw new AccountGoneError(id);
-      }
+      if (!this.initializing.has(id)) throw new AccountGoneError(id);
       const staging = path.join(this.dataDir, `.staging-${id}`);
       await fs.rm(staging, { recursive: true, force: true });
       await ensurePrivateDir(staging);
       // The staging directory is invisible until one rename publishes it: plain durable writes suffice, all four
-      // at once (each is fsynced before the directory is, and the rename waits for all).
-      await Promise.all([
+      // at once (each is fsynced before the directory is, and the rename waits for all). All are waited for, so
+      // that a failed one leaves nothing: the directory goes whole, device key included.
+      const written = await Promise.allSettled([
         Buffer.isBuffer(archive)
           ? writePrivateFile(path.join(staging, FILES.archive), archive)
           : archive.then((file) => fs.rename(file, path.join(staging, FILES.archive))),
@@ -534,6 +531,11 @@ export class AccountStore extends EventEmitter {
         writePrivateFile(path.join(staging, FILES.deviceCert), device.chainPem),
         writePrivateFile(path.join(staging, FILES.details), JSON.stringify(record, null, 2)),
       ]);
+      const failed = written.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed !== undefined) {
+        await fs.rm(staging, { recursive: true, force: true });
+        throw failed.reason;
+      }
       if (!this.initializing.has(id)) {
         await fs.rm(staging, { recursive: true, force: true });
         throw new AccountGoneError(id);

@@ -4,6 +4,7 @@
 // archive here is the source account's with 1.5 MB of conversation data added, above WRITE_AHEAD_MIN_BYTES.
 
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,44 @@ describe('storing a linked account (real files)', function () {
       assert.ok(readFileSync(path.join(dataDir, id, 'archive.gz')).equals(archive), 'the stored archive is the one received');
       onlyAccounts(source.id, id);
       assert.equal(await store.remove(id), true);
+    }
+  });
+
+  it('stores an archive fed as it arrives (views of one buffer, as the framed channel hands them), or nothing if corrupt', async () => {
+    const corrupt = Buffer.from(source.archive);
+    corrupt.fill(0, 40, 80);
+    for (const [archive, stored] of [[source.archive, true], [corrupt, false]] as const) {
+      const id = store.beginLink({ alias: 'Fed' });
+      const receiving = store.beginReceiving(id);
+      const arrived = Buffer.from(archive);
+      for (let at = 0; at < arrived.length; at += 64 * 1024) receiving(arrived.subarray(at, at + 64 * 1024));
+      const outcome = store.storeLinked(id, arrived, '', { jamiId: source.jamiId, exporterChainPem: source.chainPem });
+      if (stored) {
+        assert.equal((await outcome).stored, true);
+        assert.ok(readFileSync(path.join(dataDir, id, 'archive.gz')).equals(archive));
+        onlyAccounts(source.id, id);
+      } else {
+        await assert.rejects(outcome);
+        onlyAccounts(source.id);
+      }
+      await store.remove(id);
+    }
+  });
+
+  it('leaves nothing when the disk is full: a data dir on a 1 MiB tmpfs refuses the 1.5 MB archive', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // mounting needs root (CI is)
+    const small = path.join(tempDir('linked-store-full-'), 'data');
+    execFileSync('mkdir', ['-p', small]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', small]);
+    try {
+      const full = await AccountStore.open(small, { keyBits: 2048, logger: silent });
+      const id = full.beginLink({ alias: 'Full' });
+      await assert.rejects(full.storeLinked(id, source.archive, '', { jamiId: source.jamiId, exporterChainPem: source.chainPem }), /ENOSPC/);
+      assert.deepEqual(readdirSync(small), [], 'no staging directory, device key nor archive left');
+      await full.remove(id);
+    } finally {
+      execFileSync('umount', [small]);
+      rmSync(path.dirname(small), { recursive: true, force: true });
     }
   });
 
