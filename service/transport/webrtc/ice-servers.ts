@@ -45,6 +45,7 @@ function parseUrl(url: string, username?: string, credential?: string): IceServe
   const hostname = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
   const port = rawPort === undefined ? 3478 : Number(rawPort);
   if (port < 1 || port > 65535) throw new IceServerConfigError(`bad port in ICE server URL ${redact(url)}`);
+  if (scheme === 'turns' || transport === 'tcp') throw new IceServerConfigError(`${RELAYS_OVER_UDP_ONLY}: ${redact(url)}; use turn:USER:PASS@HOST:PORT`);
   if (scheme === 'stun') {
     if (userInfo !== undefined || transport !== undefined) throw new IceServerConfigError(`a STUN URL takes no credentials nor transport: ${redact(url)}`);
     return { hostname, port };
@@ -58,7 +59,6 @@ function parseUrl(url: string, username?: string, credential?: string): IceServe
     pass = decode(userInfo.slice(colon + 1), url);
   }
   if (!user || pass === undefined) throw new IceServerConfigError(`a TURN server needs a username and a password: ${redact(url)}`);
-  if (scheme === 'turns' || transport === 'tcp') throw new IceServerConfigError(`${RELAYS_OVER_UDP_ONLY}: ${redact(url)}; use turn:USER:PASS@HOST:PORT`);
   return { hostname, port, username: user, password: pass, relayType: 'TurnUdp' };
 }
 

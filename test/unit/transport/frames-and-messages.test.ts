@@ -162,7 +162,8 @@ describe('ICE server settings', () => {
   });
 
   it('refuses TURN over TCP or TLS, which the ICE agent would skip, without repeating a password', () => {
-    for (const spec of ['turn:u:hunter2@host:443?transport=tcp', 'turns:u:hunter2@host', { urls: 'turns:host', username: 'u', credential: 'hunter2' }]) {
+    // Without credentials too: the answer is that TCP and TLS are refused, not that credentials are missing.
+    for (const spec of ['turn:u:hunter2@host:443?transport=tcp', 'turns:u:hunter2@host', { urls: 'turns:host', username: 'u', credential: 'hunter2' }, 'turns:host', 'turn:host?transport=tcp']) {
       assert.throws(() => parseIceServers([spec]), (error: Error) => error instanceof IceServerConfigError
         && /TURN over TCP or TLS is not supported/.test(error.message) && !error.message.includes('hunter2'), JSON.stringify(spec));
     }
