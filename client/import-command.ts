@@ -101,8 +101,15 @@ class ImportLink extends LinkDriver<ImportState, ImportInput, ImportOutput> {
   private async addAccount(): Promise<void> {
     this.ctx.reporter.wait('Asking jami-linkd for a token…');
     const added = this.daemon.addAccount(importAccountDetails(this.options));
-    // The call is on its way: the encoder loads while the daemon publishes the token (a few ms of the ~20).
-    if (this.options.qr) loadQrEncoder();
+    // The call is on its way: the encoder loads while the daemon publishes the token (a few ms of the ~20). A load
+    // that fails here fails again, and is reported, when the token is drawn.
+    if (this.options.qr) {
+      try {
+        loadQrEncoder();
+      } catch {
+        // see above
+      }
+    }
     this.accountId = await added;
     const early = this.early ?? [];
     this.early = undefined;
