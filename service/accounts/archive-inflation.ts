@@ -55,7 +55,8 @@ export class ArchiveInflation {
     return this.fed;
   }
 
-  /** The next bytes of the archive, in order. Ignored once it failed or was aborted. */
+  /** The next bytes of the archive, in order; they must not change afterwards (zlib reads them later, and adjacent
+   *  views of one buffer go to it uncopied). Ignored once it failed or was aborted. */
   write(chunk: Buffer): void {
     if (this.failure !== undefined || chunk.length === 0) return;
     this.fed += chunk.length;

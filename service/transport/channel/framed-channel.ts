@@ -392,7 +392,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
   private sendPulse(): void {
     if (this.lane === undefined) return;
     try {
-      this.lane?.sendMessage(PING_TEXT);
+      this.lane.sendMessage(PING_TEXT);
     } catch (err) {
       this.dropLane(`a ping could not be sent: ${describeError(err)}`);
     }

@@ -89,14 +89,14 @@ export class ExportHarness {
     }
   }
 
-  private async enter(state: ExportStateName, holdInCheckingPassword: boolean): Promise<void> {
+  private async enter(state: ExportStateName, holdTheArchive: boolean): Promise<void> {
     switch (state) {
       case 'Init':
         return;
       case 'Connecting':
-        // Shut before start when the session is to stay in CheckingPassword: an account without a password is
-        // read ahead from the start, and that read is the one consent waits for.
-        if (holdInCheckingPassword) this.accounts.openGate = new Deferred();
+        // Shut before start when the drive goes through CheckingPassword (which waits for the archive until the test
+        // opens the gate): an account without a password is read ahead from the start, the read consent waits for.
+        if (holdTheArchive) this.accounts.openGate = new Deferred();
         this.session.start();
         await this.transport.connections.waitForLength(1);
         this.connection = this.transport.connections.items[0];
