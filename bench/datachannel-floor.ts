@@ -6,6 +6,38 @@ import nodeDataChannel from 'node-datachannel';
 const CHUNK = 64 * 1024;
 const LOW_WATER = 1024 * 1024;
 
+/** A peer's side of direct trickle signaling: a candidate that overtakes its description waits for it. */
+export function remoteSideOf(peer: nodeDataChannel.PeerConnection): { description(sdp: string, type: string): void; candidate(candidate: string, mid: string): void } {
+  let described = false;
+  const early: Array<[string, string]> = [];
+  return {
+    description(sdp, type) {
+      peer.setRemoteDescription(sdp, type as never);
+      described = true;
+      for (const [candidate, mid] of early.splice(0)) peer.addRemoteCandidate(candidate, mid);
+    },
+    candidate(candidate, mid) {
+      if (described) peer.addRemoteCandidate(candidate, mid);
+      else early.push([candidate, mid]);
+    },
+  };
+}
+
+/** Sends `bytes` in CHUNK messages (`piece(from, to)`), keeping up to 4 MiB queued, refilled at LOW_WATER. */
+export function sendPaced(channel: nodeDataChannel.DataChannel, bytes: number, piece: (from: number, to: number) => Buffer): void {
+  channel.setBufferedAmountLowThreshold(LOW_WATER);
+  let sent = 0;
+  const pump = () => {
+    while (sent < bytes && channel.bufferedAmount() < 4 * LOW_WATER) {
+      const end = Math.min(sent + CHUNK, bytes);
+      channel.sendMessageBinary(piece(sent, end));
+      sent = end;
+    }
+  };
+  channel.onBufferedAmountLow(pump);
+  pump();
+}
+
 export interface FloorResult {
   connectMs: number;
   transferMs: number;
@@ -15,19 +47,10 @@ export async function datachannelFloor(bytes: number): Promise<FloorResult> {
   const start = performance.now();
   const offerer = new nodeDataChannel.PeerConnection('floor-offer', { iceServers: [], bindAddress: '127.0.0.1' } as never);
   const answerer = new nodeDataChannel.PeerConnection('floor-answer', { iceServers: [], bindAddress: '127.0.0.1' } as never);
-  // Direct trickle signaling; a candidate that overtakes its description waits for it.
   const wire = (from: nodeDataChannel.PeerConnection, to: nodeDataChannel.PeerConnection) => {
-    let described = false;
-    const early: Array<[string, string]> = [];
-    from.onLocalDescription((sdp, type) => {
-      to.setRemoteDescription(sdp, type as never);
-      described = true;
-      for (const [candidate, mid] of early.splice(0)) to.addRemoteCandidate(candidate, mid);
-    });
-    from.onLocalCandidate((candidate, mid) => {
-      if (described) to.addRemoteCandidate(candidate, mid);
-      else early.push([candidate, mid]);
-    });
+    const remote = remoteSideOf(to);
+    from.onLocalDescription((sdp, type) => remote.description(sdp, type));
+    from.onLocalCandidate((candidate, mid) => remote.candidate(candidate, mid));
   };
   wire(offerer, answerer);
   wire(answerer, offerer);
@@ -48,17 +71,7 @@ export async function datachannelFloor(bytes: number): Promise<FloorResult> {
       if (got >= bytes) resolve();
     });
   });
-  channel.setBufferedAmountLowThreshold(LOW_WATER);
-  let sent = 0;
-  const pump = () => {
-    while (sent < bytes && channel.bufferedAmount() < 4 * LOW_WATER) {
-      const size = Math.min(CHUNK, bytes - sent);
-      channel.sendMessageBinary(size === CHUNK ? payload : payload.subarray(0, size));
-      sent += size;
-    }
-  };
-  channel.onBufferedAmountLow(pump);
-  pump();
+  sendPaced(channel, bytes, (from, to) => (to - from === CHUNK ? payload : payload.subarray(0, to - from)));
   await done;
   const transferMs = performance.now() - transferStart;
   channel.close();

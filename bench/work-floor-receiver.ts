@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import nodeDataChannel from 'node-datachannel';
 import { ArchiveInflation } from '../service/accounts/archive-inflation.js';
 import { writePrivateFile } from '../service/accounts/atomic-file.js';
+import { remoteSideOf } from './datachannel-floor.js';
 
 type FromParent =
   | { t: 'description'; sdp: string; type: string }
@@ -50,17 +51,11 @@ peer.onDataChannel((channel) => {
   send({ t: 'open' });
 });
 
-let described = false;
-const early: FromParent[] = [];
+const remote = remoteSideOf(peer);
 process.on('message', (message: FromParent) => {
-  if (message.t === 'description') {
-    peer.setRemoteDescription(message.sdp, message.type as never);
-    described = true;
-    for (const candidate of early.splice(0)) if (candidate.t === 'candidate') peer.addRemoteCandidate(candidate.candidate, candidate.mid);
-  } else if (message.t === 'candidate') {
-    if (described) peer.addRemoteCandidate(message.candidate, message.mid);
-    else early.push(message);
-  } else {
+  if (message.t === 'description') remote.description(message.sdp, message.type);
+  else if (message.t === 'candidate') remote.candidate(message.candidate, message.mid);
+  else {
     expected = { size: message.size, file: message.file };
     send({ t: 'expecting' });
   }

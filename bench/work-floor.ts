@@ -10,10 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeDataChannel from 'node-datachannel';
+import { remoteSideOf, sendPaced } from './datachannel-floor.js';
 
 const RECEIVER = fileURLToPath(new URL('./work-floor-receiver.js', import.meta.url));
-const CHUNK = 64 * 1024;
-const LOW_WATER = 1024 * 1024;
 
 type FromReceiver =
   | { t: 'description'; sdp: string; type: string }
@@ -27,24 +26,16 @@ export async function workFloor(archive: Buffer, runs: number): Promise<number> 
   const offerer = new nodeDataChannel.PeerConnection('work-floor-sender', { iceServers: [], bindAddress: '127.0.0.1' } as never);
   try {
     const next = (wanted: FromReceiver['t']) => waitFor(receiver, wanted);
-    let described = false;
-    const early: Array<[string, string]> = [];
+    const remote = remoteSideOf(offerer);
     receiver.on('message', (message: FromReceiver) => {
-      if (message.t === 'description') {
-        offerer.setRemoteDescription(message.sdp, message.type as never);
-        described = true;
-        for (const [candidate, mid] of early.splice(0)) offerer.addRemoteCandidate(candidate, mid);
-      } else if (message.t === 'candidate') {
-        if (described) offerer.addRemoteCandidate(message.candidate, message.mid);
-        else early.push([message.candidate, message.mid]);
-      }
+      if (message.t === 'description') remote.description(message.sdp, message.type);
+      else if (message.t === 'candidate') remote.candidate(message.candidate, message.mid);
     });
     offerer.onLocalDescription((sdp, type) => receiver.send({ t: 'description', sdp, type }));
     offerer.onLocalCandidate((candidate, mid) => receiver.send({ t: 'candidate', candidate, mid }));
     const opened = next('open');
     const channel = offerer.createDataChannel('work-floor');
     await opened;
-    channel.setBufferedAmountLowThreshold(LOW_WATER);
     const file = path.join(os.tmpdir(), `jami-link-work-floor-${process.pid}.gz`);
     let best = Infinity;
     for (let run = 0; run < runs; run++) {
@@ -53,16 +44,7 @@ export async function workFloor(archive: Buffer, runs: number): Promise<number> 
       await expecting;
       const done = next('done');
       const start = performance.now();
-      let sent = 0;
-      const pump = () => {
-        while (sent < archive.length && channel.bufferedAmount() < 4 * LOW_WATER) {
-          const end = Math.min(sent + CHUNK, archive.length);
-          channel.sendMessageBinary(archive.subarray(sent, end));
-          sent = end;
-        }
-      };
-      channel.onBufferedAmountLow(pump);
-      pump();
+      sendPaced(channel, archive.length, (from, to) => archive.subarray(from, to));
       await done;
       best = Math.min(best, performance.now() - start);
     }

@@ -25,13 +25,12 @@ export interface QrMatrix {
  * Loads the QR encoder now (synchronously, ~20 ms): called while the daemon prepares a token, so that drawing it
  * does not wait for the load once the token is there.
  */
-export function loadQrEncoder(): void {
-  qrcode ??= require('qrcode') as typeof QRCode;
+export function loadQrEncoder(): typeof QRCode {
+  return (qrcode ??= require('qrcode') as typeof QRCode);
 }
 
 export function qrMatrix(text: string): QrMatrix {
-  loadQrEncoder();
-  const { modules } = qrcode!.create(text, { errorCorrectionLevel: 'M' });
+  const { modules } = loadQrEncoder().create(text, { errorCorrectionLevel: 'M' });
   return { size: modules.size, isDark: (row, col) => modules.get(row, col) === 1 };
 }
 

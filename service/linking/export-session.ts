@@ -72,7 +72,8 @@ export class ExportSession extends LinkSession<ExportStateName, ExportInput, Exp
    * Without a password, what the importer's consent opens is known from the start: the archive file as it is. It
    * is read now (on the thread pool), and hashed a slice per turn (sliced-digest.ts), while the DHT rounds, ICE and
    * both users' answers go on: for a 37 MB archive, ~35 ms of reading and ~22 ms of hashing the link no longer waits
-   * for once consent comes, and the event loop is never held meanwhile. Nothing of it leaves before consent. Best effort: on any failure, consent opens the archive as it would have.
+   * for once consent comes, and the event loop is never held meanwhile. Nothing of it leaves before consent. Best
+   * effort: on any failure, consent opens the archive as it would have.
    */
   private async readArchiveAhead(): Promise<ArchiveReadAhead | undefined> {
     try {
