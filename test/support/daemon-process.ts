@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from './wait.js';
+import { stopOrKill } from './stuck-process.js';
 
 export const DAEMON_BIN = fileURLToPath(new URL('../../bin/jami-linkd.js', import.meta.url));
 
@@ -37,6 +38,8 @@ export interface RunningDaemon {
   readonly stdout: string[];
   /** Resolves with the exit code (or signal) once the process is gone. */
   readonly exited: Promise<number | NodeJS.Signals>;
+  /** Resolves with the exit code; a daemon still running 15 s after `signal` is killed, and this rejects with what
+   *  it was doing and its last log lines. */
   stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
 }
 
@@ -92,8 +95,8 @@ export function spawnDaemon(options: DaemonOptions): RunningDaemon {
     logs,
     stdout,
     exited,
-    stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      await stopOrKill(child, { name: 'jami-linkd', signal, context: () => `its last log lines:\n${logs.slice(-40).join('\n')}` });
       return exited;
     },
   };

@@ -2,6 +2,7 @@
 
 import { startPrivateBus } from '../../service/dbus/bus-connection.js';
 import type { ChildProcess } from 'node:child_process';
+import { stopOrKill } from './stuck-process.js';
 
 export interface PrivateBus {
   readonly address: string;
@@ -17,9 +18,5 @@ export async function startTestBus(): Promise<PrivateBus> {
 }
 
 export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+  return stopOrKill(child, { name: child.spawnfile, signal });
 }
