@@ -5,6 +5,9 @@ import dbus from 'dbus-next';
 import { OBJECT_PATH, INTERFACE_NAME } from '../../service/config.js';
 import { withTimeout } from './wait.js';
 
+/** Longer than any call of the suite takes (the slowest, addAccount on a 200 MB archive file, takes seconds). */
+const CALL_REPLY_MS = 60000;
+
 export interface SignalRecord {
   name: string;
   args: unknown[];
@@ -35,8 +38,11 @@ export class TestClient extends EventEmitter {
     return new TestClient(bus, object.getInterface(INTERFACE_NAME));
   }
 
+  /** A method call; one that gets no reply within a minute rejects (a daemon that stopped answering fails the test
+   *  that called it, by name, instead of leaving it to the test's own time-out). */
   call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
-    return (this.iface as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[method](...args);
+    const reply = (this.iface as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[method](...args);
+    return withTimeout(reply, CALL_REPLY_MS, `a reply to ${method}`);
   }
 
   /**
