@@ -5,6 +5,7 @@ import { MAX_ARCHIVE_BYTES, type SignalingBus } from '../contract/link-contract.
 import { silentLogger, type Logger } from '../contract/logger.js';
 import type { FramedChannelOptions } from './channel/framed-channel.js';
 import { verifyAccountChain, type AccountChainVerifier } from './signaling/certificate-chain.js';
+import { DEFAULT_LISTEN_POLL, polledListens } from './signaling/polled-listens.js';
 import { DEFAULT_FIRST_PAUSE_MS, DEFAULT_MAX_PAUSE_MS, DEFAULT_SIGNALING_ATTEMPTS, retryingSignaling } from './signaling/retrying-signaling.js';
 import { parseIceServers, type IceServerSpec } from './webrtc/ice-servers.js';
 import { DEFAULT_DESCRIPTION_WAIT_MS, type PeerLinkOptions } from './webrtc/peer-link.js';
@@ -92,7 +93,8 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
     deadlineMs: signalingTimeoutMs,
   };
   return {
-    signaling: retryingSignaling(options.signaling, signalingRetry, clock, logger),
+    // Polls outside the retries: a poll that failed is tried again at its next turn.
+    signaling: retryingSignaling(polledListens(options.signaling, DEFAULT_LISTEN_POLL, clock, logger), signalingRetry, clock, logger),
     logger,
     clock,
     verifyAccountChain: options.verifyAccountChain ?? verifyAccountChain,

@@ -20,6 +20,19 @@ export class MemorySignalingNetwork {
     };
   }
 
+  /** A node whose listens are told nothing, not even the values already there: every DHT update lost on the way
+   *  to it. Its puts and gets work. */
+  deafNode(): SignalingBus {
+    return {
+      put: (key, data) => this.put(key, data),
+      get: (key) => this.get(key),
+      listen: (key) => {
+        const listener = this.listen(key, () => undefined);
+        return { cancel: () => listener.cancel(), ready: listener.ready };
+      },
+    };
+  }
+
   /** Sees every value put, by anyone (a DHT node that stores everything: the strongest eavesdropper). */
   observe(observer: (key: string, data: Buffer) => void): () => void {
     this.observers.add(observer);

@@ -1,0 +1,182 @@
+// Specification of polled listens: a listen whose DHT node never tells it of a new value (every update lost on the
+// way) still hands that value on, from a get at its next poll; a poll hands on nothing already handed on, while the
+// listen hands on what it is told, repeats included; the polls pause 1, 2, 4, 5, 5... s; cancel() ends them; a poll the network
+// failed is tried at the next turn, any other failure ends the polling. The bus underneath is the in-memory DHT.
+
+import assert from 'node:assert/strict';
+import { OpenDhtError, type OpenDhtErrorCode } from 'opendht-node';
+import pino from 'pino';
+import type { Clock } from '../../../service/contract/clock.js';
+import type { SignalingBus } from '../../../service/contract/link-contract.js';
+import { DEFAULT_LISTEN_POLL, polledListens } from '../../../service/transport/signaling/polled-listens.js';
+import { resolveTransportSettings } from '../../../service/transport/transport-settings.js';
+import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
+
+const KEY = 'cd'.repeat(20);
+const silent = pino({ level: 'silent' });
+
+/** A clock whose timers run when the test says: `fireNext()` moves time to the earliest and runs it. */
+class ManualClock implements Clock {
+  time = 0;
+  private next = 1;
+  readonly timers = new Map<number, { at: number; ms: number; callback: () => void }>();
+  now(): number {
+    return this.time;
+  }
+  setTimeout(callback: () => void, ms: number): unknown {
+    const handle = this.next++;
+    this.timers.set(handle, { at: this.time + ms, ms, callback });
+    return handle;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+  /** Runs the earliest timer, then lets the bus's deferred work (setImmediate) finish; returns its pause. */
+  async fireNext(): Promise<number> {
+    const [handle, timer] = [...this.timers].sort(([, a], [, b]) => a.at - b.at)[0] ?? assert.fail('no timer pending');
+    this.timers.delete(handle);
+    this.time = timer.at;
+    timer.callback();
+    await settle();
+    return timer.ms;
+  }
+}
+
+/** Lets the in-memory DHT's deliveries (setImmediate) and the promise chains after them run. */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A deaf node of the in-memory DHT (every update lost) whose gets can fail, and are counted. */
+class DeafNode implements SignalingBus {
+  private readonly inner: SignalingBus;
+  gets = 0;
+  getFailures: OpenDhtErrorCode[] = [];
+
+  constructor(network: MemorySignalingNetwork) {
+    this.inner = network.deafNode();
+  }
+
+  put(key: string, data: Buffer): Promise<void> {
+    return this.inner.put(key, data);
+  }
+
+  async get(key: string): Promise<Buffer[]> {
+    this.gets += 1;
+    const code = this.getFailures.shift();
+    if (code !== undefined) throw new OpenDhtError(code, `get ${key}: ${code}`);
+    return this.inner.get(key);
+  }
+
+  listen(key: string, onValue: (data: Buffer) => void): { cancel(): void; ready: Promise<void> } {
+    return this.inner.listen(key, onValue);
+  }
+}
+
+function setup() {
+  const network = new MemorySignalingNetwork();
+  const clock = new ManualClock();
+  const deaf = new DeafNode(network);
+  const bus = polledListens(deaf, DEFAULT_LISTEN_POLL, clock, silent);
+  return { network, clock, deaf, bus, writer: network.node() };
+}
+
+describe('polled listens', () => {
+  it('hands on a value whose update was lost at the next poll, once, though every later poll finds it again', async () => {
+    const { clock, bus, writer } = setup();
+    const seen: string[] = [];
+    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
+    await listener.ready;
+    await writer.put(KEY, Buffer.from('answer'));
+    await settle();
+    assert.deepEqual(seen, [], 'the listen itself is told nothing');
+    assert.equal(await clock.fireNext(), 1_000);
+    assert.deepEqual(seen, ['answer']);
+    await writer.put(KEY, Buffer.from('candidates'));
+    await clock.fireNext();
+    await clock.fireNext();
+    assert.deepEqual(seen, ['answer', 'candidates']);
+    listener.cancel();
+  });
+
+  it('pauses 1, 2, 4, then 5 s between polls, and polls nothing once cancelled', async () => {
+    const { clock, deaf, bus } = setup();
+    const listener = bus.listen(KEY, () => undefined);
+    await listener.ready;
+    const pauses: number[] = [];
+    for (let poll = 0; poll < 6; poll += 1) pauses.push(await clock.fireNext());
+    assert.deepEqual(pauses, [1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+    assert.equal(deaf.gets, 6);
+    listener.cancel();
+    assert.equal(clock.timers.size, 0, 'no poll left pending');
+  });
+
+  it('hands on nothing a poll in flight brings back after cancel, and schedules no further poll', async () => {
+    const { clock, bus, writer } = setup();
+    const seen: string[] = [];
+    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
+    await listener.ready;
+    await writer.put(KEY, Buffer.from('late'));
+    const [handle, timer] = [...clock.timers][0];
+    clock.timers.delete(handle);
+    timer.callback(); // the get starts; its answer comes on a later turn
+    listener.cancel();
+    await settle();
+    assert.deepEqual(seen, []);
+    assert.equal(clock.timers.size, 0);
+  });
+
+  it('hands on by poll nothing the listen did, and what the listen is told as it comes, a repeat included', async () => {
+    const network = new MemorySignalingNetwork();
+    const clock = new ManualClock();
+    const bus = polledListens(network.node(), DEFAULT_LISTEN_POLL, clock, silent);
+    const seen: string[] = [];
+    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
+    await listener.ready;
+    await network.node().put(KEY, Buffer.from('offer'));
+    await network.node().put(KEY, Buffer.from('offer'));
+    await settle();
+    assert.deepEqual(seen, ['offer', 'offer'], 'a replay reaches the layer that judges replays');
+    await clock.fireNext();
+    await clock.fireNext();
+    assert.deepEqual(seen, ['offer', 'offer']);
+    listener.cancel();
+  });
+
+  it('tries a poll the network failed at the next turn, and stops polling on any other failure', async () => {
+    const { clock, deaf, bus, writer } = setup();
+    const seen: string[] = [];
+    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
+    await listener.ready;
+    await writer.put(KEY, Buffer.from('answer'));
+    deaf.getFailures = ['EGETFAILED'];
+    await clock.fireNext();
+    assert.deepEqual(seen, []);
+    assert.equal(await clock.fireNext(), 2_000, 'the next turn, as if the poll had found nothing');
+    assert.deepEqual(seen, ['answer']);
+    deaf.getFailures = ['ESHUTDOWN'];
+    await clock.fireNext();
+    assert.equal(clock.timers.size, 0, 'a node shut down is not polled again');
+    listener.cancel();
+  });
+
+  it('refuses a policy that would poll without pause', () => {
+    const network = new MemorySignalingNetwork();
+    for (const policy of [{ firstPauseMs: 0, maxPauseMs: 5_000 }, { firstPauseMs: 1_000, maxPauseMs: Number.NaN }]) {
+      assert.throws(() => polledListens(network.node(), policy, new ManualClock(), silent), RangeError, JSON.stringify(policy));
+    }
+  });
+
+  it('is what the transport settings wire in: a deaf listen of the transport hears a value at the first poll', async () => {
+    const network = new MemorySignalingNetwork();
+    const clock = new ManualClock();
+    const { signaling } = resolveTransportSettings({ signaling: network.deafNode(), clock });
+    const seen: string[] = [];
+    const listener = signaling.listen(KEY, (data) => seen.push(String(data)));
+    await listener.ready;
+    await network.node().put(KEY, Buffer.from('reply'));
+    await clock.fireNext();
+    assert.deepEqual(seen, ['reply']);
+    listener.cancel();
+  });
+});
