@@ -15,7 +15,7 @@ import { shutdownTransport } from '../../../service/transport/create-link-transp
 import { HEARTBEAT_STREAM_ID } from '../../../service/transport/webrtc/heartbeat-lane.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { withTimeout } from '../../support/wait.js';
-import { LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
+import { closedOnFailure, LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
 
 after(() => shutdownTransport());
 
@@ -37,14 +37,16 @@ async function lanePair(lanes: { offerer: boolean; answerer: boolean } = { offer
   const peer = { iceServers: [], bindAddress: '127.0.0.1', logger: silent };
   const offerer = new PeerLink('offerer', peer);
   const answerer = new PeerLink('answerer', peer);
-  // As the transport opens them: the exporter (offerer) at once, the importer once the offer is applied.
-  const offererLane = lanes.offerer ? offerer.openHeartbeatChannel() : undefined;
-  assert.equal(answerer.openHeartbeatChannel(), undefined, 'no lane on an answerer before the offer');
-  answerer.acceptRemoteDescription(await offerer.localDescription(), 'offer');
-  const answererLane = lanes.answerer ? answerer.openHeartbeatChannel() : undefined;
-  offerer.acceptRemoteDescription(await answerer.localDescription(), 'answer');
-  const [offererDc, answererDc] = await Promise.all([offerer.channelOpen(), answerer.channelOpen()]);
-  return { offerer, answerer, offererDc, answererDc, offererLane, answererLane, close: () => { offerer.close(); answerer.close(); } };
+  return closedOnFailure([offerer, answerer], async () => {
+    // As the transport opens them: the exporter (offerer) at once, the importer once the offer is applied.
+    const offererLane = lanes.offerer ? offerer.openHeartbeatChannel() : undefined;
+    assert.equal(answerer.openHeartbeatChannel(), undefined, 'no lane on an answerer before the offer');
+    answerer.acceptRemoteDescription(await offerer.localDescription(), 'offer');
+    const answererLane = lanes.answerer ? answerer.openHeartbeatChannel() : undefined;
+    offerer.acceptRemoteDescription(await answerer.localDescription(), 'answer');
+    const [offererDc, answererDc] = await Promise.all([offerer.channelOpen(), answerer.channelOpen()]);
+    return { offerer, answerer, offererDc, answererDc, offererLane, answererLane, close: () => { offerer.close(); answerer.close(); } };
+  });
 }
 
 function options(overrides: Partial<FramedChannelOptions> = {}): FramedChannelOptions {

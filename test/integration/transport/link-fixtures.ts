@@ -68,6 +68,17 @@ export function neverReleasingDataChannel(held: unknown[]): DataChannel {
   } as unknown as DataChannel;
 }
 
+/** `open()`'s result; if it throws, `links` are closed first. A connection left open holds shutdownTransport()
+ *  (libdatachannel's cleanup) up to its 10 s time-out, and then fails every later test file's `after` hook. */
+export async function closedOnFailure<T>(links: readonly { close(): void }[], open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    for (const link of links) link.close();
+    throw error;
+  }
+}
+
 /** Records every event an emitter emits (to assert "never twice", "nothing after close"). */
 export function recordEvents(emitter: EventEmitter, events: readonly string[]): { name: string; value: unknown }[] {
   const seen: { name: string; value: unknown }[] = [];
@@ -188,11 +199,9 @@ export async function establishLink(
     certificateChainPem: account.chainPem,
     devicePrivateKeyPem: account.devicePrivateKeyPem,
   });
-  const [proof, importChannel, exportChannel] = await Promise.all([
-    proofReceived,
-    importChannelOpen,
-    nextEvent<PeerChannel>(exporter, 'channel', 10_000, 'failed'),
-  ]);
+  const [proof, importChannel, exportChannel] = await closedOnFailure([exporter, importer], () =>
+    Promise.all([proofReceived, importChannelOpen, nextEvent<PeerChannel>(exporter, 'channel', 10_000, 'failed')]),
+  );
   const connectMs = performance.now() - started;
   return { importer, exporter, importChannel, exportChannel, proof, account, importSide, exportSide, connectMs };
 }
