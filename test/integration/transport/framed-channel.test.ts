@@ -12,7 +12,7 @@ import { FramedChannel, type FramedChannelOptions } from '../../../service/trans
 import type { LinkFailure, LinkMessage, PeerChannel } from '../../../service/contract/link-contract.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { systemClock } from '../../../service/contract/clock.js';
-import { closedOnFailure, closeLink, establishLink, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
+import { closeLink, connectPair, establishLink, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
 
 after(() => shutdownTransport());
 
@@ -32,11 +32,7 @@ async function rawPair(options: FramedChannelOptions = channelOptions, wrap: (dc
   const peer = { iceServers: [], bindAddress: '127.0.0.1', logger };
   const offerer = new PeerLink('offerer', peer);
   const answerer = new PeerLink('answerer', peer);
-  const [framedSide, rawSide] = await closedOnFailure([offerer, answerer], async () => {
-    answerer.acceptRemoteDescription(await offerer.localDescription(), 'offer');
-    offerer.acceptRemoteDescription(await answerer.localDescription(), 'answer');
-    return Promise.all([offerer.channelOpen(), answerer.channelOpen()]);
-  });
+  const [framedSide, rawSide] = await connectPair(offerer, answerer);
   const framed = new FramedChannel(wrap(framedSide), offerer, { address: offerer.selectedPair()!.remote.address, type: 'host' }, options);
   const received: (string | Buffer)[] = [];
   rawSide.onMessage((message) => received.push(typeof message === 'string' ? message : Buffer.from(message as Buffer)));

@@ -15,7 +15,7 @@ import { shutdownTransport } from '../../../service/transport/create-link-transp
 import { HEARTBEAT_STREAM_ID } from '../../../service/transport/webrtc/heartbeat-lane.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { withTimeout } from '../../support/wait.js';
-import { closedOnFailure, LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
+import { connectPair, LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
 
 after(() => shutdownTransport());
 
@@ -37,15 +37,26 @@ async function lanePair(lanes: { offerer: boolean; answerer: boolean } = { offer
   const peer = { iceServers: [], bindAddress: '127.0.0.1', logger: silent };
   const offerer = new PeerLink('offerer', peer);
   const answerer = new PeerLink('answerer', peer);
-  return closedOnFailure([offerer, answerer], async () => {
-    // As the transport opens them: the exporter (offerer) at once, the importer once the offer is applied.
-    const offererLane = lanes.offerer ? offerer.openHeartbeatChannel() : undefined;
-    assert.equal(answerer.openHeartbeatChannel(), undefined, 'no lane on an answerer before the offer');
-    answerer.acceptRemoteDescription(await offerer.localDescription(), 'offer');
-    const answererLane = lanes.answerer ? answerer.openHeartbeatChannel() : undefined;
-    offerer.acceptRemoteDescription(await answerer.localDescription(), 'answer');
-    const [offererDc, answererDc] = await Promise.all([offerer.channelOpen(), answerer.channelOpen()]);
-    return { offerer, answerer, offererDc, answererDc, offererLane, answererLane, close: () => { offerer.close(); answerer.close(); } };
+  // As the transport opens them: the exporter (offerer) at once, the importer once the offer is applied.
+  const offererLane = lanes.offerer ? offerer.openHeartbeatChannel() : undefined;
+  assert.equal(answerer.openHeartbeatChannel(), undefined, 'no lane on an answerer before the offer');
+  let answererLane: DataChannel | undefined;
+  const [offererDc, answererDc] = await connectPair(offerer, answerer, () => {
+    answererLane = lanes.answerer ? answerer.openHeartbeatChannel() : undefined;
+  });
+  // The lane opens on its own, soon after the channel or soon before: a test that sends on it waits for it. (A lane
+  // facing none never opens: its peer resets the stream.)
+  if (offererLane !== undefined && answererLane !== undefined) {
+    await withTimeout(Promise.all([laneOpen(offererLane), laneOpen(answererLane)]), 5_000, 'both lanes to open');
+  }
+  return { offerer, answerer, offererDc, answererDc, offererLane, answererLane, close: () => { offerer.close(); answerer.close(); } };
+}
+
+function laneOpen(lane: DataChannel): Promise<void> {
+  return new Promise((resolve) => {
+    if (lane.isOpen()) resolve();
+    // Replaces PeerLink's own handler, which only keeps the lane reachable: this closure does too.
+    else lane.onOpen(() => resolve(void lane));
   });
 }
 
