@@ -1,6 +1,7 @@
 // The suite's guard against a child that does not stop (test/support/stuck-process): a CI run once waited out its
 // 90 minutes on a daemon that ignored SIGTERM. Real processes: one that stops, one whose SIGTERM handler never
-// runs because its event loop is blocked, one that ignores SIGTERM; and the /proc walk that finds leftovers.
+// runs because its event loop is blocked, one that ignores SIGTERM, third-party software slow to stop; and the /proc
+// walk that finds leftovers.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,6 +54,13 @@ describe('stopping a child that may not stop', function () {
       assert.match(err.message, /state S/);
       return true;
     });
+    assert.equal(child.signalCode, 'SIGKILL');
+  });
+
+  it('kills third-party software that is slow to stop, and resolves (whenStuck: kill)', async () => {
+    const child = await nodeChild(`process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('ready')`);
+    children.push(child);
+    await stopOrKill(child, { name: 'dhtnode-like', graceMs: 300, whenStuck: 'kill' });
     assert.equal(child.signalCode, 'SIGKILL');
   });
 

@@ -17,6 +17,7 @@ export async function startTestBus(): Promise<PrivateBus> {
   };
 }
 
+/** Stops third-party software (dbus-daemon, dhtnode): `signal`, and SIGKILL if it is still there 5 s later. */
 export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  return stopOrKill(child, { name: child.spawnfile, signal });
+  return stopOrKill(child, { name: child.spawnfile, signal, graceMs: 5000, whenStuck: 'kill' });
 }

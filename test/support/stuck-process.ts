@@ -11,11 +11,19 @@ export const STOP_GRACE_MS = 15000;
 
 export class StuckProcessError extends Error {}
 
-/** Sends `signal`; if `child` is still there after `graceMs`, describes it, kills it and rejects. */
-export async function stopOrKill(
-  child: ChildProcess,
-  options: { name: string; signal?: NodeJS.Signals; graceMs?: number; context?: () => string },
-): Promise<void> {
+export interface StopOptions {
+  readonly name: string;
+  readonly signal?: NodeJS.Signals;
+  readonly graceMs?: number;
+  /** 'fail' (our own daemon: a stop it ignores is a bug to report) or 'kill' (third-party software whose own
+   *  shutdown may take its time: Debian's dhtnode re-announces the values it stores to peers long gone first). */
+  readonly whenStuck?: 'fail' | 'kill';
+  readonly context?: () => string;
+}
+
+/** Sends `signal`; if `child` is still there after `graceMs`, kills it, and (whenStuck 'fail', the default) rejects
+ *  with what it was doing. */
+export async function stopOrKill(child: ChildProcess, options: StopOptions): Promise<void> {
   if (hasExited(child)) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(options.signal ?? 'SIGTERM');
@@ -26,6 +34,10 @@ export async function stopOrKill(
   const outcome = await Promise.race([exited, graceOver]);
   clearTimeout(timer);
   if (outcome !== 'stuck' || hasExited(child)) return;
+  if (options.whenStuck === 'kill') {
+    child.kill('SIGKILL');
+    return exited;
+  }
   const description = child.pid === undefined ? '' : await describeStuckProcess(child.pid);
   child.kill('SIGKILL');
   await exited;
