@@ -9,6 +9,12 @@ export class BoundedSet<T> {
     return this.items.has(item);
   }
 
+  /** True if it was there. */
+  delete(item: T): boolean {
+    return this.items.delete(item);
+  }
+
+  /** Adds `item` as the newest, or makes it the newest if it was there. */
   add(item: T): void {
     this.items.delete(item);
     this.items.add(item);

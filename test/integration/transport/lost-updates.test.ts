@@ -1,7 +1,7 @@
 // Links through a DHT that loses every listen update (real WebRTC on loopback, the in-memory DHT): neither side's
-// listens are ever told of a value, so the offer, the answer, `ready` and trickled candidates reach the other side
-// only through the polls of polled-listens.ts. On the network test bed, a 5% lossy path lost all three tries of
-// one update often enough to end a link at signaling.
+// listens are ever told of a value, so the offer and the answer reach the other side only through the polls of
+// polled-listens.ts (`ready` too, though on loopback the link usually opens before it matters). On the network test
+// bed, a 5% lossy path lost all three tries of one update often enough to end a link at signaling.
 
 import assert from 'node:assert/strict';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';

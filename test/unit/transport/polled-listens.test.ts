@@ -1,7 +1,8 @@
 // Specification of polled listens: a listen whose DHT node never tells it of a new value (every update lost on the
-// way) still hands that value on, from a get at its next poll; a poll hands on nothing already handed on, while the
-// listen hands on what it is told, repeats included; the polls pause 1, 2, 4, 5, 5... s; cancel() ends them; a poll the network
-// failed is tried at the next turn, any other failure ends the polling. The bus underneath is the in-memory DHT.
+// way) still hands that value on, from a get at its next poll; each value is handed on once, whichever brings it
+// first, while a repeat the listen is told passes (a replay, for the layer above); the polls pause 1, 2, 4, 5, 5... s,
+// then 15 s from two minutes on; cancel() ends them; a failed poll is tried at the next turn, and a node shut down
+// is polled no more; a handler's throw is logged. The bus underneath is the in-memory DHT.
 
 import assert from 'node:assert/strict';
 import { OpenDhtError, type OpenDhtErrorCode } from 'opendht-node';
@@ -73,6 +74,33 @@ class DeafNode implements SignalingBus {
   }
 }
 
+/** A node of the in-memory DHT whose listen is told what the test says, when it says (an update that comes late). */
+class LateListenNode implements SignalingBus {
+  private readonly inner: SignalingBus;
+  private onValue: ((data: Buffer) => void) | undefined;
+
+  constructor(network: MemorySignalingNetwork) {
+    this.inner = network.deafNode();
+  }
+
+  put(key: string, data: Buffer): Promise<void> {
+    return this.inner.put(key, data);
+  }
+
+  get(key: string): Promise<Buffer[]> {
+    return this.inner.get(key);
+  }
+
+  listen(key: string, onValue: (data: Buffer) => void): { cancel(): void; ready: Promise<void> } {
+    this.onValue = onValue;
+    return this.inner.listen(key, onValue);
+  }
+
+  tell(data: Buffer): void {
+    this.onValue?.(data);
+  }
+}
+
 function setup() {
   const network = new MemorySignalingNetwork();
   const clock = new ManualClock();
@@ -99,7 +127,7 @@ describe('polled listens', () => {
     listener.cancel();
   });
 
-  it('pauses 1, 2, 4, then 5 s between polls, and polls nothing once cancelled', async () => {
+  it('pauses 1, 2, 4, then 5 s between polls, 15 s from two minutes on, and polls nothing once cancelled', async () => {
     const { clock, deaf, bus } = setup();
     const listener = bus.listen(KEY, () => undefined);
     await listener.ready;
@@ -107,6 +135,8 @@ describe('polled listens', () => {
     for (let poll = 0; poll < 6; poll += 1) pauses.push(await clock.fireNext());
     assert.deepEqual(pauses, [1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
     assert.equal(deaf.gets, 6);
+    while (clock.time < DEFAULT_LISTEN_POLL.fastForMs) assert.equal(await clock.fireNext(), 5_000);
+    assert.deepEqual([await clock.fireNext(), await clock.fireNext()], [15_000, 15_000]);
     listener.cancel();
     assert.equal(clock.timers.size, 0, 'no poll left pending');
   });
@@ -143,16 +173,17 @@ describe('polled listens', () => {
     listener.cancel();
   });
 
-  it('tries a poll the network failed at the next turn, and stops polling on any other failure', async () => {
+  it('polls on after a failed poll, at the next turn, and stops once the node is shut down', async () => {
     const { clock, deaf, bus, writer } = setup();
     const seen: string[] = [];
     const listener = bus.listen(KEY, (data) => seen.push(String(data)));
     await listener.ready;
     await writer.put(KEY, Buffer.from('answer'));
-    deaf.getFailures = ['EGETFAILED'];
+    deaf.getFailures = ['EGETFAILED', 'ENATIVE'];
     await clock.fireNext();
-    assert.deepEqual(seen, []);
     assert.equal(await clock.fireNext(), 2_000, 'the next turn, as if the poll had found nothing');
+    assert.deepEqual(seen, []);
+    await clock.fireNext();
     assert.deepEqual(seen, ['answer']);
     deaf.getFailures = ['ESHUTDOWN'];
     await clock.fireNext();
@@ -160,9 +191,54 @@ describe('polled listens', () => {
     listener.cancel();
   });
 
+  it('drops the late update of a value a poll handed on first, once: a later repeat is a replay and passes', async () => {
+    const network = new MemorySignalingNetwork();
+    const clock = new ManualClock();
+    const late = new LateListenNode(network);
+    const bus = polledListens(late, DEFAULT_LISTEN_POLL, clock, silent);
+    const seen: string[] = [];
+    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
+    await listener.ready;
+    await network.node().put(KEY, Buffer.from('candidates'));
+    await clock.fireNext();
+    assert.deepEqual(seen, ['candidates'], 'the poll came first');
+    late.tell(Buffer.from('candidates'));
+    assert.deepEqual(seen, ['candidates'], 'the update that came late');
+    late.tell(Buffer.from('candidates'));
+    assert.deepEqual(seen, ['candidates', 'candidates']);
+    listener.cancel();
+  });
+
+  it('keeps remembering the values every poll sees again: 250 values, three polls, each handed on once', async () => {
+    const { clock, bus, writer } = setup();
+    let handed = 0;
+    const listener = bus.listen(KEY, () => (handed += 1));
+    await listener.ready;
+    for (let value = 0; value < 250; value += 1) await writer.put(KEY, Buffer.from(`value ${value}`));
+    for (let poll = 0; poll < 3; poll += 1) await clock.fireNext();
+    assert.equal(handed, 250);
+    listener.cancel();
+  });
+
+  it('logs a handler that throws, and polls on', async () => {
+    const network = new MemorySignalingNetwork();
+    const clock = new ManualClock();
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (text: string) => lines.push(JSON.parse(text) as Record<string, unknown>) });
+    const listener = polledListens(network.deafNode(), DEFAULT_LISTEN_POLL, clock, logger).listen(KEY, () => {
+      throw new Error('handler bug');
+    });
+    await listener.ready;
+    await network.node().put(KEY, Buffer.from('offer'));
+    await clock.fireNext();
+    assert.ok(lines.some((line) => line.msg === "a listened value's handler threw"), JSON.stringify(lines));
+    assert.equal(clock.timers.size, 1, 'the next poll is scheduled');
+    listener.cancel();
+  });
+
   it('refuses a policy that would poll without pause', () => {
     const network = new MemorySignalingNetwork();
-    for (const policy of [{ firstPauseMs: 0, maxPauseMs: 5_000 }, { firstPauseMs: 1_000, maxPauseMs: Number.NaN }]) {
+    for (const policy of [{ ...DEFAULT_LISTEN_POLL, firstPauseMs: 0 }, { ...DEFAULT_LISTEN_POLL, maxPauseMs: Number.NaN }, { ...DEFAULT_LISTEN_POLL, slowPauseMs: -1 }]) {
       assert.throws(() => polledListens(network.node(), policy, new ManualClock(), silent), RangeError, JSON.stringify(policy));
     }
   });
