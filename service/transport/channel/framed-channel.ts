@@ -388,10 +388,12 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     }
   }
 
-  /** Best effort: a lane that cannot send is dropped, which only means fewer signs of life. */
+  /** Best effort: a lane that cannot send is dropped, which only means fewer signs of life. One not open yet (it
+   *  opens on its own, around when the channel does) misses this pulse only. */
   private sendPulse(): void {
     if (this.lane === undefined) return;
     try {
+      if (!this.lane.isOpen()) return;
       this.lane.sendMessage(PING_TEXT);
     } catch (err) {
       this.dropLane(`a ping could not be sent: ${describeError(err)}`);

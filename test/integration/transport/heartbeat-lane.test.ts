@@ -15,7 +15,7 @@ import { shutdownTransport } from '../../../service/transport/create-link-transp
 import { HEARTBEAT_STREAM_ID } from '../../../service/transport/webrtc/heartbeat-lane.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { withTimeout } from '../../support/wait.js';
-import { connectPair, LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
+import { closedOnFailure, connectPair, LogProbe, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
 
 after(() => shutdownTransport());
 
@@ -47,7 +47,8 @@ async function lanePair(lanes: { offerer: boolean; answerer: boolean } = { offer
   // The lane opens on its own, soon after the channel or soon before: a test that sends on it waits for it. (A lane
   // facing none never opens: its peer resets the stream.)
   if (offererLane !== undefined && answererLane !== undefined) {
-    await withTimeout(Promise.all([laneOpen(offererLane), laneOpen(answererLane)]), 5_000, 'both lanes to open');
+    const lanes = [offererLane, answererLane];
+    await closedOnFailure([offerer, answerer], () => withTimeout(Promise.all(lanes.map(laneOpen)), 5_000, 'both lanes to open'));
   }
   return { offerer, answerer, offererDc, answererDc, offererLane, answererLane, close: () => { offerer.close(); answerer.close(); } };
 }
@@ -157,6 +158,35 @@ describe('heartbeat lane', function () {
       }
     });
   }
+
+  it('keeps a lane that opens after the channel: the pulses due before it opened are skipped, the later ones go', async () => {
+    const held: unknown[] = [];
+    const log = new LogProbe();
+    // Shut for its first three looks (pulses due before it opened), then open; sending while shut throws, as
+    // libdatachannel does ("DataChannel not open").
+    let looks = 0;
+    let sent = 0;
+    let twoSent: () => void = () => undefined;
+    const twoPulses = new Promise<void>((resolve) => (twoSent = resolve));
+    const lane = {
+      ...neverReleasingDataChannel(held),
+      isOpen: () => ++looks > 3,
+      sendMessage: () => {
+        if (looks <= 3) throw new Error('DataChannel not open');
+        if (++sent === 2) twoSent();
+        return true;
+      },
+    } as unknown as DataChannel;
+    const carrier = { onLost: () => undefined, close: () => undefined };
+    const channel = new FramedChannel(neverReleasingDataChannel(held), carrier, { address: '127.0.0.1:1', type: 'host' }, options({ logger: log.logger, heartbeatMs: 40 }), lane);
+    try {
+      await withTimeout(twoPulses, 5_000, 'two pulses on the lane once it opened');
+      assert.equal(log.count('heartbeat lane dropped'), 0);
+      assert.ok(looks > 3);
+    } finally {
+      channel.destroy();
+    }
+  });
 
   for (const missing of ['answerer', 'offerer'] as const) {
     it(`links with a peer that has no lane (the ${missing}): its stream is reset, the lane dropped, the link goes on`, async () => {

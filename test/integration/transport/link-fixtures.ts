@@ -66,6 +66,7 @@ export function neverReleasingDataChannel(held: unknown[]): DataChannel {
     onError: (callback: unknown) => held.push(callback),
     sendMessage: () => true,
     sendMessageBinary: () => true,
+    isOpen: () => true,
     close: () => undefined,
   } as unknown as DataChannel;
 }
