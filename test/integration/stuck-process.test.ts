@@ -17,12 +17,13 @@ async function nodeChild(script: string): Promise<ChildProcess> {
 }
 
 const children: ChildProcess[] = [];
-afterEach(() => {
+function killChildren(): void {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+}
 
 describe('stopping a child that may not stop', function () {
   this.timeout(60000);
+  afterEach(killChildren);
 
   it('resolves once a child that honours SIGTERM exits, without killing it', async () => {
     const child = await nodeChild(`process.on('SIGTERM', () => process.exit(3)); setInterval(() => {}, 1000); console.log('ready')`);
@@ -81,6 +82,7 @@ describe('stopping a child that may not stop', function () {
 });
 
 describe('finding the processes a test run left behind', () => {
+  afterEach(killChildren);
   it('lists children and grandchildren, and nothing once they are gone', async () => {
     const shell = spawn('sh', ['-c', 'sleep 30 & echo started; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(shell);

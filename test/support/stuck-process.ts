@@ -76,9 +76,11 @@ function nativeStacks(pid: number): Promise<string> {
       'gdb',
       ['-batch', '-nx', '-p', String(pid), '-ex', 'thread apply all bt 25'],
       { timeout: 30000, maxBuffer: 4 * 1024 * 1024 },
-      (error, stdout) => {
-        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') resolve('(gdb is not installed: no native stacks)');
-        else resolve(`native stacks (gdb):\n${stdout.split('\n').filter((line) => /^(Thread|#)/.test(line)).join('\n')}`);
+      (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve('(gdb is not installed: no native stacks)');
+        const stacks = stdout.split('\n').filter((line) => /^(Thread|#)/.test(line)).join('\n');
+        // ptrace refused, or gdb's own time-out: say so rather than print an empty section.
+        resolve(stacks !== '' ? `native stacks (gdb):\n${stacks}` : `(gdb gave no stacks: ${error?.message ?? ''} ${stderr.trim().slice(0, 300)})`);
       },
     );
   });
