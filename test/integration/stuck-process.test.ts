@@ -84,16 +84,18 @@ describe('stopping a child that may not stop', function () {
 describe('finding the processes a test run left behind', () => {
   afterEach(killChildren);
   it('lists children and grandchildren, and nothing once they are gone', async () => {
-    const shell = spawn('sh', ['-c', 'sleep 30 & echo started; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The grandchild says it is ready once it runs (a shell's forked child is still "sh" until it execs).
+    const grandchild = `"${process.execPath}" -e "console.log('ready'); setInterval(() => {}, 1000)"`;
+    const shell = spawn('sh', ['-c', `${grandchild} & wait`], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(shell);
-    await withTimeout(once(shell.stdout!, 'data'), 10000, 'the shell to start its sleep');
+    await withTimeout(once(shell.stdout!, 'data'), 10000, 'the grandchild to start');
     const found = descendantsOf(process.pid);
-    const sleep = found.find(({ command }) => command === 'sleep 30');
+    const node = found.find(({ pid, command }) => pid !== shell.pid && command.includes('setInterval'));
     assert.ok(found.some(({ pid }) => pid === shell.pid), JSON.stringify(found));
-    assert.ok(sleep, JSON.stringify(found));
-    process.kill(sleep.pid, 'SIGKILL');
+    assert.ok(node, JSON.stringify(found));
+    process.kill(node.pid, 'SIGKILL');
     await withTimeout(once(shell, 'exit'), 10000, 'the shell to exit');
     const after = descendantsOf(process.pid).map(({ pid }) => pid);
-    assert.ok(!after.includes(shell.pid!) && !after.includes(sleep.pid), JSON.stringify(after));
+    assert.ok(!after.includes(shell.pid!) && !after.includes(node.pid), JSON.stringify(after));
   });
 });
