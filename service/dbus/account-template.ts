@@ -2,6 +2,8 @@
 // JamiAccountConfig), because Jami's clients merge this map into every addAccount and read these keys back
 // from getAccountDetails. Values are facts about Jami's defaults; jami-linkd keeps only what it uses.
 
+import { DEFAULT_ICE_PORT } from '../transport/webrtc/ice-servers.js';
+
 export const RING_ACCOUNT_TEMPLATE: Readonly<Record<string, string>> = {
   'Account.accountDiscovery': 'false',
   'Account.accountPublish': 'false',
@@ -83,7 +85,7 @@ export function turnDetailsOf(turn: TurnSetting | undefined): Record<string, str
   const host = turn.hostname.includes(':') ? `[${turn.hostname}]` : turn.hostname;
   return {
     'TURN.enable': 'true',
-    'TURN.server': turn.port === 3478 ? host : `${host}:${turn.port}`,
+    'TURN.server': turn.port === DEFAULT_ICE_PORT ? host : `${host}:${turn.port}`,
     'TURN.username': turn.username ?? '',
     'TURN.password': turn.password ?? '',
   };

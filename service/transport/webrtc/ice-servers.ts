@@ -38,12 +38,15 @@ export function redact(url: string): string {
  */
 const RELAYS_OVER_UDP_ONLY = 'TURN over TCP or TLS is not supported by the WebRTC stack (libjuice relays over UDP only)';
 
+/** A STUN or TURN URL without a port means this one (RFC 7064, 7065). */
+export const DEFAULT_ICE_PORT = 3478;
+
 function parseUrl(url: string, username?: string, credential?: string): IceServer {
   const match = URL_SHAPE.exec(url);
   if (match === null) throw new IceServerConfigError(`unsupported ICE server URL ${redact(url)}`);
   const [, scheme, userInfo, rawHost, rawPort, transport] = match as unknown as [string, string, string | undefined, string, string | undefined, string | undefined];
   const hostname = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
-  const port = rawPort === undefined ? 3478 : Number(rawPort);
+  const port = rawPort === undefined ? DEFAULT_ICE_PORT : Number(rawPort);
   if (port < 1 || port > 65535) throw new IceServerConfigError(`bad port in ICE server URL ${redact(url)}`);
   if (scheme === 'turns' || transport === 'tcp') throw new IceServerConfigError(`${RELAYS_OVER_UDP_ONLY}: ${redact(url)}; use turn:USER:PASS@HOST:PORT`);
   if (scheme === 'stun') {
