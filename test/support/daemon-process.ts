@@ -43,8 +43,13 @@ export interface RunningDaemon {
   stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
 }
 
+/** Every directory tempDir made in this process; the run's last hook removes them (test/support/root-hooks.ts). */
+export const madeTempDirs: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeTempDirs.push(dir);
+  return dir;
 }
 
 export function spawnDaemon(options: DaemonOptions): RunningDaemon {

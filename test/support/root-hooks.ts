@@ -1,7 +1,10 @@
-// Once every test file ran: no child of the test run may still be running, and the run must end. A leftover (a
-// daemon a failed hook never stopped) is killed and named, as a failure; whatever else still holds the event loop
-// a minute later is printed and the run exits with a failure, rather than wait for CI's own time-out.
+// Once every test file ran: no child of the test run may still be running, the directories tempDir made go, and the
+// run must end. A leftover (a daemon a failed hook never stopped) is killed and named, as a failure; whatever else
+// still holds the event loop a minute later is printed and the run exits with a failure, rather than wait for CI's
+// own time-out.
 
+import { rmSync } from 'node:fs';
+import { madeTempDirs } from './daemon-process.js';
 import { descendantsOf } from './stuck-process.js';
 
 const LINGER_MS = 60000;
@@ -13,7 +16,6 @@ export const mochaHooks = {
       process.exit(1);
     }, LINGER_MS).unref();
     const left = descendantsOf(process.pid);
-    if (left.length === 0) return;
     for (const { pid } of left) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -21,6 +23,11 @@ export const mochaHooks = {
         // gone meanwhile
       }
     }
+    // The daemons' data directories and the tests' files (tens of MB a run): JAMI_LINKD_KEEP_TEMP=1 keeps them.
+    if (process.env.JAMI_LINKD_KEEP_TEMP !== '1') {
+      for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    }
+    if (left.length === 0) return;
     throw new Error(`processes left running after the last test (killed):\n${left.map(({ pid, command }) => `  ${pid} ${command}`).join('\n')}`);
   },
 };
