@@ -16,7 +16,8 @@ export interface StopOptions {
   readonly signal?: NodeJS.Signals;
   readonly graceMs?: number;
   /** 'fail' (our own daemon: a stop it ignores is a bug to report) or 'kill' (third-party software whose own
-   *  shutdown may take its time: a Debian dhtnode once still waited for its DHT's shutdown callback 15 s after SIGTERM). */
+   *  shutdown may take its time: a Debian dhtnode once still waited for its DHT's shutdown callback 15 s after
+   *  SIGTERM). */
   readonly whenStuck?: 'fail' | 'kill';
   readonly context?: () => string;
 }
