@@ -37,18 +37,31 @@ export class JsonShapeScan {
   private depth = 0;
   private values = 0;
   private inString = false;
+  /** Where strings begin and end in the piece last written, for JsonTextCollector: the index of the closing
+   *  quote of a string open when the piece began (-1: none closed), and the index just past the opening quote
+   *  of a string the piece opened and left open (-1: none). */
+  closedAt = -1;
+  openedAt = -1;
   /** Inside a string, the previous piece ended with an odd run of backslashes: the next byte is escaped. */
   private escaped = false;
 
   constructor(private readonly limits: ShapeLimits = { depth: MAX_JSON_DEPTH, values: MAX_JSON_VALUES }) {}
 
   write(json: Uint8Array): void {
-    let i = this.inString ? this.skipString(json, 0) : 0;
+    this.closedAt = -1;
+    this.openedAt = -1;
+    let i = 0;
+    if (this.inString) {
+      i = this.skipString(json, 0);
+      if (!this.inString) this.closedAt = i - 1;
+    }
     while (i < json.length) {
       const byte = json[i]!;
       if (byte === QUOTE) {
         this.inString = true;
-        i = this.skipString(json, i + 1);
+        const contentStart = i + 1;
+        i = this.skipString(json, contentStart);
+        this.openedAt = this.inString ? contentStart : -1;
         continue;
       }
       if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
