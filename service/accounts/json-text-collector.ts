@@ -6,6 +6,7 @@
 // object as without: only a value that is exactly its own text (no escape, no control character) is set aside,
 // and the placeholder is one no archive can hold (a NUL and a random nonce).
 
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { JsonShapeScan } from './json-shape.js';
@@ -18,8 +19,10 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const LAST_CONTROL = 0x1f;
 
-/** The string being collected: its bytes so far while it may still be short, its text once long. */
-type OpenString = { kind: 'pending'; bytes: Buffer[]; length: number } | { kind: 'long'; text: string; verbatim: boolean };
+/** The string being collected: its bytes so far while it may still be short, its text once long. `ascii`: every
+ *  byte of it so far was ASCII, decoded as latin1 (the same text, ~4x faster than UTF-8 for 50 MB of base64)
+ *  without the decoder, which is then as the opening quote left it: empty. */
+type OpenString = { kind: 'pending'; bytes: Buffer[]; length: number } | { kind: 'long'; text: string; verbatim: boolean; ascii: boolean };
 
 export class JsonTextCollector {
   private readonly decoder = new StringDecoder('utf8');
@@ -91,7 +94,8 @@ export class JsonTextCollector {
   private stringBytes(bytes: Buffer): void {
     const open = this.open!;
     if (open.kind === 'long') {
-      open.text += this.decoder.write(bytes);
+      open.ascii &&= isAscii(bytes);
+      open.text += open.ascii ? bytes.toString('latin1') : this.decoder.write(bytes);
       open.verbatim &&= isVerbatim(bytes);
       return;
     }
@@ -99,7 +103,8 @@ export class JsonTextCollector {
     open.length += bytes.length;
     if (open.length < LONG_STRING_BYTES) return;
     const all = Buffer.concat(open.bytes, open.length);
-    this.open = { kind: 'long', text: this.decoder.write(all), verbatim: isVerbatim(all) };
+    const ascii = isAscii(all);
+    this.open = { kind: 'long', text: ascii ? all.toString('latin1') : this.decoder.write(all), verbatim: isVerbatim(all), ascii };
   }
 
   /** The open string's closing quote (decoded with it: an incomplete character before it ends there, as in one

@@ -52,6 +52,7 @@ describe('JSON text collected with its long strings set aside', () => {
     ['a long key (whitespace cut across pieces before its colon)', `{"${long(200_000, 'k')}"  \n\t  :  "${data}" , "b" : [ "${data.slice(1)}" \n ] }`, true],
     ['long values with escapes (kept in the text)', JSON.stringify({ quoted: `${long(100_000)}"\\\n\u0001é${long(100_000)}`, plain: data }), true],
     ['multibyte characters cut anywhere', JSON.stringify({ emoji: long(300_000, '\u{1F600}é€'), plain: data }), true],
+    ['ASCII, then multibyte characters, in one long string', JSON.stringify({ mixed: `${long(200_000)}${long(200_000, 'é\u{1F600}')}x` }), true],
     ['a raw control character in a long string (refused)', `{"a": "${long(100_000)}\u0007${long(100_000)}", "b": "${data}"}`, true],
     ['a raw line feed at the very end of a long string (refused)', `{"a": "${long(100_000)}\n"}`, false],
     ['invalid UTF-8 inside and at the edges of long strings', Buffer.concat([Buffer.from(`{"a": "${long(100_000)}`), Buffer.from([0xf0, 0x9f]), Buffer.from(`", "b": "`), Buffer.from([0xc3]), Buffer.from(`${long(100_000)}\xff"}`, 'latin1')]), true],
