@@ -36,11 +36,24 @@ const { RequestNameReply } = dbus;
 const DO_NOT_QUEUE = 4;
 
 export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
-  const description = await loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME);
-  const instanceDescription = await loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE);
-  const accounts = await AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger });
-  const connection = await connectBus(config.bus);
-  const cleanups: Array<() => Promise<void> | void> = [() => connection.close()];
+  // Independent of each other, started at once: the bus handshake and the DHT node's start are waits, not work
+  // (a few ms each of a start that is mostly loading code). If one failed, what the others started is stopped.
+  const [bus, node, files] = await Promise.allSettled([
+    connectBus(config.bus),
+    DhtNode.start({ port: config.dhtPort, bootstrap: config.bootstrap, peerDiscovery: config.peerDiscovery, bindAddress: config.dhtBind, logger }),
+    Promise.all([
+      loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME),
+      loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE),
+      AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger }),
+    ]),
+  ]);
+  if (bus.status === 'rejected' || node.status === 'rejected' || files.status === 'rejected') {
+    if (node.status === 'fulfilled') await node.value.stop();
+    if (bus.status === 'fulfilled') await bus.value.close();
+    throw [bus, node, files].find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')!.reason;
+  }
+  const [connection, dht, [description, instanceDescription, accounts]] = [bus.value, node.value, files.value];
+  const cleanups: Array<() => Promise<void> | void> = [() => connection.close(), () => dht.stop()];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
@@ -48,14 +61,6 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     if (connection.kind === 'private') {
       logger.info({ address: connection.address }, 'no session bus: started a private dbus-daemon');
     }
-    const dht = await DhtNode.start({
-      port: config.dhtPort,
-      bootstrap: config.bootstrap,
-      peerDiscovery: config.peerDiscovery,
-      bindAddress: config.dhtBind,
-      logger,
-    });
-    cleanups.push(() => dht.stop());
 
     // JAMI_LINKD_TRACE=1: every DHT round and slow accounts call of a link gets a timed debug line.
     const tracing = tracingWanted();
