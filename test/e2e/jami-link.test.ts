@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../../client/exit-codes.js';
 import { decodeQrPng } from '../../client/qr.js';
-import { startDaemonProcess, type RunningDaemon } from '../support/daemon-process.js';
+import { startDaemonProcess, tempDir, type RunningDaemon } from '../support/daemon-process.js';
 import { startLocalDht, type LocalDht } from '../support/local-dht.js';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
 import { withTimeout } from '../support/wait.js';
@@ -275,7 +275,7 @@ describe('jami-link end to end (two daemons, two jami-link processes)', function
 
   it('takes the token from a QR image file (--qr-image) and from standard input', async () => {
     const importing = await startImport('--yes');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-e2e-'));
+    const dir = tempDir('jami-link-e2e-');
     const image = path.join(dir, 'token.png');
     writeFileSync(image, terminalTextToPng(qrLinesIn(importing.run.stdout), { inkIsDark: false, scale: 5 }));
     const exporting = jamiLink(oldDevice, 'export', 'Plain', '--qr-image', image, '--yes');

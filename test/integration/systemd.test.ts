@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promises as fs, existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { tempDir } from '../support/daemon-process.js';
 
 const run = promisify(execFile);
 const root = new URL('../../../', import.meta.url);
@@ -26,7 +26,7 @@ describe('systemd integration files', () => {
     const unit = (await fs.readFile(new URL('systemd/jami-linkd.service', root), 'utf8'))
       .replace('@NODE@', process.execPath)
       .replace('@PREFIX@', path.resolve(new URL(root).pathname));
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'unit-'));
+    const dir = tempDir('unit-');
     const file = path.join(dir, 'jami-linkd.service');
     await fs.writeFile(file, unit);
     const { stderr } = await run('systemd-analyze', ['verify', file]);
@@ -37,7 +37,7 @@ describe('systemd integration files', () => {
     const policy = (await fs.readFile(new URL('systemd/cx.ring.Ring.conf', root), 'utf8')).replace('JAMI_LINKD_USER', 'root');
     assert.match(policy, /<deny send_destination="cx\.ring\.Ring"\/>/);
     assert.match(policy, /<deny receive_sender="cx\.ring\.Ring"\/>/);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'policy-'));
+    const dir = tempDir('policy-');
     await fs.writeFile(path.join(dir, 'policy.conf'), policy);
     await fs.writeFile(
       path.join(dir, 'bus.conf'),

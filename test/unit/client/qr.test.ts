@@ -2,12 +2,12 @@
 // the printed characters: what a phone camera would see. Also the 80-column fit.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeQrImageFile, decodeQrPng, QrImageError, renderQrHalfBlocks } from '../../../client/qr.js';
 import { makeStyle, tokenBlock, visibleText, TERMINAL_WIDTH } from '../../../client/render.js';
 import { qrLinesIn, terminalTextToPng } from './terminal-qr-image.js';
+import { tempDir } from '../../support/daemon-process.js';
 
 const TOKENS = [
   'jami-auth://0123456789abcdef0123456789abcdef01234567/123456',
@@ -54,14 +54,14 @@ describe('QR code in the terminal (client/qr.ts)', () => {
   });
 
   it('reads the token from a PNG file (--qr-image)', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-qr-'));
+    const dir = tempDir('jami-link-qr-');
     const file = path.join(dir, 'token.png');
     writeFileSync(file, terminalTextToPng(renderQrHalfBlocks(TOKENS[1], { ink: 'dark' }), { inkIsDark: true, scale: 6 }));
     assert.equal(await decodeQrImageFile(file), TOKENS[1]);
   });
 
   it('says why a file cannot be read: missing, not a PNG, no QR code', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-qr-'));
+    const dir = tempDir('jami-link-qr-');
     await assert.rejects(decodeQrImageFile(path.join(dir, 'missing.png')), (error: Error) => error instanceof QrImageError && /cannot read .*ENOENT/.test(error.message));
     const text = path.join(dir, 'text.png');
     writeFileSync(text, 'hello');

@@ -1,15 +1,15 @@
 // Invalid tokens are refused by jami-link itself, with what is wrong, before any D-Bus call.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { runExport } from '../../../client/export-command.js';
 import { ExitCode } from '../../../client/exit-codes.js';
 import { resultForError } from '../../../client/command-context.js';
 import { checkToken } from '../../../client/token-input.js';
 import { testContext } from './support.js';
+import { tempDir } from '../../support/daemon-process.js';
 
 const GOOD = 'jami-auth://0123456789abcdef0123456789abcdef01234567/123456';
 
@@ -26,7 +26,7 @@ const CASES: Array<{ name: string; token: string; problem: string; says: RegExp 
 
 /** A fake bus socket that counts connections: any D-Bus call would have to connect to it first. */
 async function countingBus(): Promise<{ address: string; connections: () => number; close: () => Promise<void> }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-bus-'));
+  const dir = tempDir('jami-link-bus-');
   const socket = path.join(dir, 'bus');
   let connections = 0;
   const server = net.createServer((connection) => {
@@ -86,7 +86,7 @@ describe('token refusal (client/token-input.ts)', () => {
 
   it('refuses a QR image that is not a PNG, or a QR code that is not a token, before any D-Bus call', async () => {
     const bus = await countingBus();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'jami-link-qr-'));
+    const dir = tempDir('jami-link-qr-');
     const notPng = path.join(dir, 'photo.jpg');
     writeFileSync(notPng, 'not a picture');
     try {
