@@ -19,6 +19,7 @@ import { describeError, guarded } from '../../contract/guards.js';
 import type { SignalingBus } from '../../contract/link-contract.js';
 import type { Logger } from '../../contract/logger.js';
 import { BoundedSet } from './bounded-set.js';
+import { hasDhtCode } from './dht-errors.js';
 
 export interface ListenPollPolicy {
   /** The first get, this long after the listen is ready; each later pause doubles, up to maxPauseMs. */
@@ -40,7 +41,7 @@ export const DEFAULT_LISTEN_POLL: ListenPollPolicy = { firstPauseMs: 1_000, maxP
 const MAX_REMEMBERED_VALUES = 256;
 
 /** The node is gone: polling it again would only fail again. */
-const FINAL_FAILURES: ReadonlySet<string> = new Set<OpenDhtErrorCode>(['ESHUTDOWN', 'ENOTRUNNING']);
+const FINAL_FAILURES: ReadonlySet<OpenDhtErrorCode> = new Set<OpenDhtErrorCode>(['ESHUTDOWN', 'ENOTRUNNING']);
 
 function checkPolicy(policy: ListenPollPolicy): void {
   for (const [name, value] of Object.entries(policy)) {
@@ -92,8 +93,7 @@ export function polledListens(bus: SignalingBus, policy: ListenPollPolicy, clock
               if (!cancelled) poll(nextPause(pauseMs));
             },
             (err: unknown) => {
-              const code = (err as { code?: unknown } | null | undefined)?.code;
-              if (typeof code === 'string' && FINAL_FAILURES.has(code)) return;
+              if (hasDhtCode(err, FINAL_FAILURES)) return;
               logger.debug({ key: key.slice(0, 8), err: describeError(err) }, 'DHT poll of a listened key failed');
               if (!cancelled) poll(nextPause(pauseMs));
             },

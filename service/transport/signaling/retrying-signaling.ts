@@ -14,6 +14,7 @@ import type { Clock } from '../../contract/clock.js';
 import { describeError } from '../../contract/guards.js';
 import type { SignalingBus } from '../../contract/link-contract.js';
 import type { Logger } from '../../contract/logger.js';
+import { hasDhtCode } from './dht-errors.js';
 
 export interface SignalingRetryPolicy {
   /** Tries in all, the first included: 1 means no retry. */
@@ -34,12 +35,11 @@ export const DEFAULT_SIGNALING_ATTEMPTS = 8;
 export const DEFAULT_FIRST_PAUSE_MS = 500;
 export const DEFAULT_MAX_PAUSE_MS = 4_000;
 
-const NETWORK_FAILURES: ReadonlySet<string> = new Set<OpenDhtErrorCode>(['EPUTFAILED', 'EGETFAILED']);
+const NETWORK_FAILURES: ReadonlySet<OpenDhtErrorCode> = new Set<OpenDhtErrorCode>(['EPUTFAILED', 'EGETFAILED']);
 
 /** True for the rejections a retry may cure: no DHT node stored the value, or none answered. */
 export function isNetworkFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && NETWORK_FAILURES.has(code);
+  return hasDhtCode(error, NETWORK_FAILURES);
 }
 
 /** Throws RangeError for a policy that could loop forever or not try at all. */
