@@ -48,9 +48,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     ]),
   ]);
   if (bus.status === 'rejected' || node.status === 'rejected' || files.status === 'rejected') {
-    if (node.status === 'fulfilled') await node.value.stop();
-    if (bus.status === 'fulfilled') await bus.value.close();
-    throw [bus, node, files].find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')!.reason;
+    // Each part that started is stopped, even if stopping the other fails. The failure told is the first in the
+    // order the steps once ran in: a refused data directory before a bus or DHT problem (bin/jami-linkd.ts exits 2).
+    await Promise.allSettled([node.status === 'fulfilled' ? node.value.stop() : undefined, bus.status === 'fulfilled' ? bus.value.close() : undefined]);
+    throw [files, bus, node].find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')!.reason;
   }
   const [connection, dht, [description, instanceDescription, accounts]] = [bus.value, node.value, files.value];
   const cleanups: Array<() => Promise<void> | void> = [() => connection.close(), () => dht.stop()];
