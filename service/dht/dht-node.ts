@@ -43,12 +43,24 @@ export class DhtNode implements SignalingBus {
   static async start(options: DhtNodeOptions): Promise<DhtNode> {
     const bootstrap = options.bootstrap.map(parseHostPort);
     const node = new DhtNode(options);
-    await node.runner.run({
-      port: options.port,
-      ...(options.bindAddress !== undefined ? bindOptionFor(options.bindAddress) : {}),
-      peerDiscovery: options.peerDiscovery,
-      peerPublish: options.peerDiscovery,
-    });
+    try {
+      await node.runner.run({
+        port: options.port,
+        ...(options.bindAddress !== undefined ? bindOptionFor(options.bindAddress) : {}),
+        peerDiscovery: options.peerDiscovery,
+        peerPublish: options.peerDiscovery,
+      });
+    } catch (error) {
+      throw new Error(`cannot start the DHT node: ${(error as Error).message}`);
+    }
+    // OpenDHT runs on whichever family could bind: a port another process holds on IPv4 would leave a node no IPv4
+    // peer reaches, behind a daemon that says it is ready.
+    const { bound4, bound6 } = node.runner.getNodeInfo();
+    if ((bound4 === 0 && bound6 === 0) || (options.port !== 0 && bound4 !== options.port)) {
+      await node.runner.shutdown();
+      const why = options.port === 0 ? 'no UDP port could be bound' : `UDP port ${options.port} is in use (--dht-port; 0 picks a free one)`;
+      throw new Error(`cannot start the DHT node: ${why}`);
+    }
     options.logger.info({ port: node.runner.getBoundPort(), nodeId: node.runner.getNodeId() }, 'DHT node running');
     for (const { host, port } of bootstrap) {
       node.runner.bootstrap(host, port).catch((error: Error) => {

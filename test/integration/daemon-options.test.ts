@@ -1,11 +1,14 @@
 // The daemon's command line: its ICE servers (Jami's by default, "none", the user's own, a typo) and
-// list options checked after parsing, which must end in a one-line error and exit 2, not a stack trace.
+// list options checked after parsing, and a DHT port another process holds, which must end in a one-line error
+// and exit 2, not a stack trace.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
-import { DAEMON_BIN, startDaemonProcess } from '../support/daemon-process.js';
+import { DAEMON_BIN, startDaemonProcess, tempDir } from '../support/daemon-process.js';
 import { TestClient } from '../support/client.js';
 
 const run = promisify(execFile);
@@ -69,6 +72,24 @@ describe('jami-linkd options', function () {
         client.close();
         await daemon.stop();
       }
+    }
+  });
+
+  it('refuses a --dht-port another process holds, with one line and exit code 2, instead of running a DHT node no IPv4 peer reaches', async () => {
+    const holder = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, '0.0.0.0', resolve));
+    try {
+      const port = holder.address().port;
+      const dataDir = path.join(tempDir('dht-port-'), 'data');
+      const args = [DAEMON_BIN, '--bus', bus.address, '--data-dir', dataDir, '--dht-port', String(port), '--bootstrap', 'none', '--no-peer-discovery', '--ice-server', 'none'];
+      const result = await run(process.execPath, args, { timeout: 20000 }).then(
+        () => assert.fail('the daemon started (it ran until the time-out stopped it)'),
+        (error: { code: number | null; stderr: string }) => error,
+      );
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^jami-linkd: cannot start the DHT node: UDP port ${port} is in use \\(--dht-port; 0 picks a free one\\)$`, 'm'));
+    } finally {
+      holder.close();
     }
   });
 
