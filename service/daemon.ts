@@ -36,25 +36,11 @@ const { RequestNameReply } = dbus;
 const DO_NOT_QUEUE = 4;
 
 export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
-  // Independent of each other, started at once: the bus handshake and the DHT node's start are waits, not work
-  // (a few ms each of a start that is mostly loading code). If one failed, what the others started is stopped.
-  const [bus, node, files] = await Promise.allSettled([
-    connectBus(config.bus),
-    DhtNode.start({ port: config.dhtPort, bootstrap: config.bootstrap, peerDiscovery: config.peerDiscovery, bindAddress: config.dhtBind, logger }),
-    Promise.all([
-      loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME),
-      loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE),
-      AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger }),
-    ]),
-  ]);
-  if (bus.status === 'rejected' || node.status === 'rejected' || files.status === 'rejected') {
-    // Each part that started is stopped, even if stopping the other fails. The failure told is the first in the
-    // order the steps once ran in: a refused data directory before a bus or DHT problem (bin/jami-linkd.ts exits 2).
-    await Promise.allSettled([node.status === 'fulfilled' ? node.value.stop() : undefined, bus.status === 'fulfilled' ? bus.value.close() : undefined]);
-    throw [files, bus, node].find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')!.reason;
-  }
-  const [connection, dht, [description, instanceDescription, accounts]] = [bus.value, node.value, files.value];
-  const cleanups: Array<() => Promise<void> | void> = [() => connection.close(), () => dht.stop()];
+  const description = await loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME);
+  const instanceDescription = await loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE);
+  const accounts = await AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger });
+  const connection = await connectBus(config.bus);
+  const cleanups: Array<() => Promise<void> | void> = [() => connection.close()];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
@@ -62,6 +48,14 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     if (connection.kind === 'private') {
       logger.info({ address: connection.address }, 'no session bus: started a private dbus-daemon');
     }
+    const dht = await DhtNode.start({
+      port: config.dhtPort,
+      bootstrap: config.bootstrap,
+      peerDiscovery: config.peerDiscovery,
+      bindAddress: config.dhtBind,
+      logger,
+    });
+    cleanups.push(() => dht.stop());
 
     // JAMI_LINKD_TRACE=1: every DHT round and slow accounts call of a link gets a timed debug line.
     const tracing = tracingWanted();
