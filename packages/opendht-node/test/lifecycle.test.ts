@@ -103,18 +103,11 @@ describe('DhtRunner lifecycle', function () {
     // b's own operations settle with its shutdown. a's gets that lost their only peer mid-search wait for one (an
     // OpenDHT search without nodes does not end by itself: a full suite run caught 14 of 20 still pending 45 s on):
     // they settle with a's own shutdown.
-    const settledWithin = (operations: Promise<unknown>[], ms: number) =>
-      new Promise<PromiseSettledResult<unknown>[]>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms: ${[...pending].join(', ')}`)), ms);
-        void Promise.allSettled(operations).then((settled) => {
-          clearTimeout(timer);
-          resolve(settled);
-        });
-      });
-    const resultsOfB = await settledWithin(onB, 15_000);
+    const stillPending = () => `the operations to settle (still pending: ${[...pending].join(', ')})`;
+    const resultsOfB = await withTimeout(Promise.allSettled(onB), 15_000, stillPending);
     await withTimeout(shutdown, 15_000, 'shutdown');
     await withTimeout(a.shutdown(), 15_000, "the other node's shutdown");
-    const resultsOfA = await settledWithin(onA, 15_000);
+    const resultsOfA = await withTimeout(Promise.allSettled(onA), 15_000, stillPending);
     const results = [...resultsOfB, ...resultsOfA];
     for (const r of results) {
       if (r.status === 'rejected') {

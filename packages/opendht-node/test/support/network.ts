@@ -32,11 +32,12 @@ export async function stopAll(nodes: DhtRunner[]): Promise<void> {
   await Promise.all(nodes.map((node) => node.shutdown()));
 }
 
-/** Rejects after `ms` with a message naming what was awaited. The timer never holds the process. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects after `ms` with a message naming what was awaited (`what` may be a function: read when the time is up,
+ *  to say what was still missing then). The timer never holds the process. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`)), ms);
     timer.unref();
   });
   try {
