@@ -37,23 +37,32 @@ export class JsonShapeScan {
   private depth = 0;
   private values = 0;
   private inString = false;
-  /** Where strings begin and end in the piece last written, for JsonTextCollector: the index of the closing
-   *  quote of a string open when the piece began (-1: none closed), and the index just past the opening quote
-   *  of a string the piece opened and left open (-1: none). */
-  closedAt = -1;
-  openedAt = -1;
+  private closed = -1;
+  private opened = -1;
   /** Inside a string, the previous piece ended with an odd run of backslashes: the next byte is escaped. */
   private escaped = false;
 
   constructor(private readonly limits: ShapeLimits = { depth: MAX_JSON_DEPTH, values: MAX_JSON_VALUES }) {}
 
+  /** In the piece last written, the index of the closing quote of the string open when it began (-1: none closed):
+   *  where JsonTextCollector's string ends. */
+  get closedAt(): number {
+    return this.closed;
+  }
+
+  /** In the piece last written, the index just past the opening quote of a string it opened and left open (-1:
+   *  none): where JsonTextCollector's next string begins. */
+  get openedAt(): number {
+    return this.opened;
+  }
+
   write(json: Uint8Array): void {
-    this.closedAt = -1;
-    this.openedAt = -1;
+    this.closed = -1;
+    this.opened = -1;
     let i = 0;
     if (this.inString) {
       i = this.skipString(json, 0);
-      if (!this.inString) this.closedAt = i - 1;
+      if (!this.inString) this.closed = i - 1;
     }
     while (i < json.length) {
       const byte = json[i]!;
@@ -61,7 +70,7 @@ export class JsonShapeScan {
         this.inString = true;
         const contentStart = i + 1;
         i = this.skipString(json, contentStart);
-        this.openedAt = this.inString ? contentStart : -1;
+        this.opened = this.inString ? contentStart : -1;
         continue;
       }
       if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
