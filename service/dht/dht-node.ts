@@ -43,6 +43,16 @@ export class DhtNode implements SignalingBus {
   static async start(options: DhtNodeOptions): Promise<DhtNode> {
     const bootstrap = options.bootstrap.map(parseHostPort);
     const node = new DhtNode(options);
+    // OpenDHT runs on whichever family could bind, and fails only when neither did. The family that matters is the
+    // one asked for (--dht-bind), else IPv4: a port another process holds there, or an address this host lacks,
+    // would leave a node that family's peers never reach, behind a daemon that says it is ready.
+    const family = options.bindAddress !== undefined && isIPv6(options.bindAddress) ? 'IPv6' : 'IPv4';
+    const unbound = (cause?: unknown) =>
+      new Error(
+        `cannot start the DHT node: cannot bind ${options.port === 0 ? 'a UDP port' : `UDP port ${options.port}`} on ${options.bindAddress ?? family} ` +
+          `(${options.port === 0 ? 'not an address of this host?' : 'in use by another process, or not an address of this host; --dht-port 0 picks a free one'})`,
+        { cause },
+      );
     try {
       await node.runner.run({
         port: options.port,
@@ -51,15 +61,13 @@ export class DhtNode implements SignalingBus {
         peerPublish: options.peerDiscovery,
       });
     } catch (error) {
-      throw new Error(`cannot start the DHT node: ${(error as Error).message}`);
+      throw unbound(error);
     }
-    // OpenDHT runs on whichever family could bind: a port another process holds on IPv4 would leave a node no IPv4
-    // peer reaches, behind a daemon that says it is ready.
     const { bound4, bound6 } = node.runner.getNodeInfo();
-    if ((bound4 === 0 && bound6 === 0) || (options.port !== 0 && bound4 !== options.port)) {
-      await node.runner.shutdown();
-      const why = options.port === 0 ? 'no UDP port could be bound' : `UDP port ${options.port} is in use (--dht-port; 0 picks a free one)`;
-      throw new Error(`cannot start the DHT node: ${why}`);
+    const bound = family === 'IPv6' ? bound6 : bound4;
+    if (bound === 0 || (options.port !== 0 && bound !== options.port)) {
+      await node.runner.shutdown().catch(() => undefined);
+      throw unbound();
     }
     options.logger.info({ port: node.runner.getBoundPort(), nodeId: node.runner.getNodeId() }, 'DHT node running');
     for (const { host, port } of bootstrap) {

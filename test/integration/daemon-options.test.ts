@@ -83,14 +83,26 @@ describe('jami-linkd options', function () {
       const dataDir = path.join(tempDir('dht-port-'), 'data');
       const args = [DAEMON_BIN, '--bus', bus.address, '--data-dir', dataDir, '--dht-port', String(port), '--bootstrap', 'none', '--no-peer-discovery', '--ice-server', 'none'];
       const result = await run(process.execPath, args, { timeout: 20000 }).then(
-        () => assert.fail('the daemon started (it ran until the time-out stopped it)'),
+        () => assert.fail('the daemon started, then exited 0'),
         (error: { code: number | null; stderr: string }) => error,
       );
       assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, new RegExp(`^jami-linkd: cannot start the DHT node: UDP port ${port} is in use \\(--dht-port; 0 picks a free one\\)$`, 'm'));
+      assert.match(result.stderr, new RegExp(`^jami-linkd: cannot start the DHT node: cannot bind UDP port ${port} on IPv4 \\(in use by another process, or not an address of this host; --dht-port 0 picks a free one\\)$`, 'm'));
     } finally {
       holder.close();
     }
+  });
+
+  it('refuses a --dht-bind address this host lacks, with one line and exit code 2, instead of a DHT node on the other family alone', async () => {
+    const dataDir = path.join(tempDir('dht-bind-'), 'data');
+    // 192.0.2.0/24 is TEST-NET-1: never an address of this host.
+    const args = [DAEMON_BIN, '--bus', bus.address, '--data-dir', dataDir, '--dht-bind', '192.0.2.7', '--bootstrap', 'none', '--no-peer-discovery', '--ice-server', 'none'];
+    const result = await run(process.execPath, args, { timeout: 20000 }).then(
+      () => assert.fail('the daemon started, then exited 0'),
+      (error: { code: number | null; stderr: string }) => error,
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^jami-linkd: cannot start the DHT node: cannot bind a UDP port on 192\.0\.2\.7 \(not an address of this host\?\)$/m);
   });
 
   for (const [args, message] of [
