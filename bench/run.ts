@@ -9,6 +9,7 @@ import { benchLink } from './link.js';
 import { benchDhtScale } from './dht-scale.js';
 import { benchSideBySide } from './side-by-side.js';
 import { benchLinkTrace } from './link-trace.js';
+import { removeTempFiles } from '../test/support/daemon-process.js';
 
 const only = process.env.BENCH_ONLY;
 
@@ -25,5 +26,8 @@ if (!only || only === 'dht') {
   }
 }
 
+// What the benchmarks' daemons and files left (data directories, backups, the daemons' log file): 22 directories
+// and a log file after one side-by-side run.
+removeTempFiles();
 // libdatachannel's threads (the floors' bare peer connections) would keep the process alive after the last figure.
 process.exit(0);

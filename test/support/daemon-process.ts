@@ -2,7 +2,7 @@
 // and waits for its "ready" log line. Logs are kept so tests can search them (secrets).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, appendFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,13 +43,24 @@ export interface RunningDaemon {
   stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
 }
 
-/** Every directory tempDir made in this process; the run's last hook removes them (test/support/root-hooks.ts). */
-export const madeTempDirs: string[] = [];
+/** Every directory tempDir made in this process, for removeTempFiles. */
+const madeTempDirs: string[] = [];
 
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   madeTempDirs.push(dir);
   return dir;
+}
+
+/**
+ * What this process's tests or benchmarks left in the temporary directory (tens of MB a test run): every directory
+ * tempDir made and the daemons' log file (one named by JAMI_LINKD_TEST_LOGS is the caller's to keep). Called once
+ * at the end (test/support/root-hooks.ts, bench/run.ts); JAMI_LINKD_KEEP_TEMP=1 keeps them all.
+ */
+export function removeTempFiles(): void {
+  if (process.env.JAMI_LINKD_KEEP_TEMP === '1') return;
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (process.env.JAMI_LINKD_TEST_LOGS === undefined) rmSync(ALL_LOGS_FILE, { force: true });
 }
 
 export function spawnDaemon(options: DaemonOptions): RunningDaemon {

@@ -4,7 +4,7 @@
 // own time-out.
 
 import { rmSync } from 'node:fs';
-import { ALL_LOGS_FILE, madeTempDirs } from './daemon-process.js';
+import { removeTempFiles } from './daemon-process.js';
 import { SECRETS_FILE } from './secrets.js';
 import { descendantsOf } from './stuck-process.js';
 
@@ -24,14 +24,9 @@ export const mochaHooks = {
         // gone meanwhile
       }
     }
-    // The daemons' data directories and the tests' files (tens of MB a run), and this run's log and secrets files
-    // (the secrets test has read them; a log file named by JAMI_LINKD_TEST_LOGS is the caller's to keep):
-    // JAMI_LINKD_KEEP_TEMP=1 keeps them all.
-    if (process.env.JAMI_LINKD_KEEP_TEMP !== '1') {
-      for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-      if (process.env.JAMI_LINKD_TEST_LOGS === undefined) rmSync(ALL_LOGS_FILE, { force: true });
-      rmSync(SECRETS_FILE, { force: true });
-    }
+    // The secrets test has read the log and secrets files by now (test/final runs last).
+    removeTempFiles();
+    if (process.env.JAMI_LINKD_KEEP_TEMP !== '1') rmSync(SECRETS_FILE, { force: true });
     if (left.length === 0) return;
     throw new Error(`processes left running after the last test (killed):\n${left.map(({ pid, command }) => `  ${pid} ${command}`).join('\n')}`);
   },
