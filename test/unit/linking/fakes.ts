@@ -105,6 +105,16 @@ export class FakeClock implements Clock {
     }
   }
 
+  /** Moves time to the earliest pending timer and runs it; returns the pause it was set for. */
+  fireNext(): number {
+    const [id, timer] = [...this.timers.entries()].sort(([, a], [, b]) => a.due - b.due)[0] ?? [];
+    if (id === undefined || timer === undefined) throw new Error('no timer pending');
+    this.timers.delete(id);
+    this.time = timer.due;
+    timer.fn();
+    return timer.ms;
+  }
+
   /** Moves time on by `ms`, firing each timer that falls due on the way, earliest first. */
   advance(ms: number): void {
     const until = this.time + ms;

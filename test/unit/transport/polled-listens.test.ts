@@ -12,35 +12,16 @@ import type { SignalingBus } from '../../../service/contract/link-contract.js';
 import { DEFAULT_LISTEN_POLL, polledListens } from '../../../service/transport/signaling/polled-listens.js';
 import { resolveTransportSettings } from '../../../service/transport/transport-settings.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
+import { FakeClock } from '../linking/fakes.js';
 
 const KEY = 'cd'.repeat(20);
 const silent = pino({ level: 'silent' });
 
-/** A clock whose timers run when the test says: `fireNext()` moves time to the earliest and runs it. */
-class ManualClock implements Clock {
-  time = 0;
-  private next = 1;
-  readonly timers = new Map<number, { at: number; ms: number; callback: () => void }>();
-  now(): number {
-    return this.time;
-  }
-  setTimeout(callback: () => void, ms: number): unknown {
-    const handle = this.next++;
-    this.timers.set(handle, { at: this.time + ms, ms, callback });
-    return handle;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  /** Runs the earliest timer, then lets the bus's deferred work (setImmediate) finish; returns its pause. */
-  async fireNext(): Promise<number> {
-    const [handle, timer] = [...this.timers].sort(([, a], [, b]) => a.at - b.at)[0] ?? assert.fail('no timer pending');
-    this.timers.delete(handle);
-    this.time = timer.at;
-    timer.callback();
-    await settle();
-    return timer.ms;
-  }
+/** Runs the clock's earliest timer, then lets the bus's deferred work finish; returns the timer's pause. */
+async function fireNext(clock: FakeClock): Promise<number> {
+  const pause = clock.fireNext();
+  await settle();
+  return pause;
 }
 
 /** Lets the in-memory DHT's deliveries (setImmediate) and the promise chains after them run. */
@@ -48,9 +29,11 @@ async function settle(): Promise<void> {
   for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A deaf node of the in-memory DHT (every update lost) whose gets can fail, and are counted. */
+/** A deaf node of the in-memory DHT (every update lost) whose gets can fail, and are counted; `tell()` makes its
+ *  listen hear a value when the test says (an update that comes late). */
 class DeafNode implements SignalingBus {
   private readonly inner: SignalingBus;
+  private onValue: ((data: Buffer) => void) | undefined;
   gets = 0;
   getFailures: OpenDhtErrorCode[] = [];
 
@@ -70,28 +53,6 @@ class DeafNode implements SignalingBus {
   }
 
   listen(key: string, onValue: (data: Buffer) => void): { cancel(): void; ready: Promise<void> } {
-    return this.inner.listen(key, onValue);
-  }
-}
-
-/** A node of the in-memory DHT whose listen is told what the test says, when it says (an update that comes late). */
-class LateListenNode implements SignalingBus {
-  private readonly inner: SignalingBus;
-  private onValue: ((data: Buffer) => void) | undefined;
-
-  constructor(network: MemorySignalingNetwork) {
-    this.inner = network.deafNode();
-  }
-
-  put(key: string, data: Buffer): Promise<void> {
-    return this.inner.put(key, data);
-  }
-
-  get(key: string): Promise<Buffer[]> {
-    return this.inner.get(key);
-  }
-
-  listen(key: string, onValue: (data: Buffer) => void): { cancel(): void; ready: Promise<void> } {
     this.onValue = onValue;
     return this.inner.listen(key, onValue);
   }
@@ -101,9 +62,17 @@ class LateListenNode implements SignalingBus {
   }
 }
 
+/** A listen on `bus` that records what it hands on, once it is ready. */
+async function recordingListen(bus: SignalingBus): Promise<{ seen: string[]; listener: { cancel(): void } }> {
+  const seen: string[] = [];
+  const listener = bus.listen(KEY, (data) => seen.push(String(data)));
+  await listener.ready;
+  return { seen, listener };
+}
+
 function setup() {
   const network = new MemorySignalingNetwork();
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   const deaf = new DeafNode(network);
   const bus = polledListens(deaf, DEFAULT_LISTEN_POLL, clock, silent);
   return { network, clock, deaf, bus, writer: network.node() };
@@ -112,17 +81,15 @@ function setup() {
 describe('polled listens', () => {
   it('hands on a value whose update was lost at the next poll, once, though every later poll finds it again', async () => {
     const { clock, bus, writer } = setup();
-    const seen: string[] = [];
-    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
-    await listener.ready;
+    const { seen, listener } = await recordingListen(bus);
     await writer.put(KEY, Buffer.from('answer'));
     await settle();
     assert.deepEqual(seen, [], 'the listen itself is told nothing');
-    assert.equal(await clock.fireNext(), 1_000);
+    assert.equal(await fireNext(clock), 1_000);
     assert.deepEqual(seen, ['answer']);
     await writer.put(KEY, Buffer.from('candidates'));
-    await clock.fireNext();
-    await clock.fireNext();
+    await fireNext(clock);
+    await fireNext(clock);
     assert.deepEqual(seen, ['answer', 'candidates']);
     listener.cancel();
   });
@@ -132,24 +99,22 @@ describe('polled listens', () => {
     const listener = bus.listen(KEY, () => undefined);
     await listener.ready;
     const pauses: number[] = [];
-    for (let poll = 0; poll < 6; poll += 1) pauses.push(await clock.fireNext());
+    for (let poll = 0; poll < 6; poll += 1) pauses.push(await fireNext(clock));
     assert.deepEqual(pauses, [1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
     assert.equal(deaf.gets, 6);
-    while (clock.time < DEFAULT_LISTEN_POLL.fastForMs) assert.equal(await clock.fireNext(), 5_000);
-    assert.deepEqual([await clock.fireNext(), await clock.fireNext()], [15_000, 15_000]);
+    while (clock.now() < DEFAULT_LISTEN_POLL.fastForMs) assert.equal(await fireNext(clock), 5_000);
+    assert.deepEqual([await fireNext(clock), await fireNext(clock)], [15_000, 15_000]);
     listener.cancel();
     assert.equal(clock.timers.size, 0, 'no poll left pending');
   });
 
   it('hands on nothing a poll in flight brings back after cancel, and schedules no further poll', async () => {
     const { clock, bus, writer } = setup();
-    const seen: string[] = [];
-    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
-    await listener.ready;
+    const { seen, listener } = await recordingListen(bus);
     await writer.put(KEY, Buffer.from('late'));
     const [handle, timer] = [...clock.timers][0];
     clock.timers.delete(handle);
-    timer.callback(); // the get starts; its answer comes on a later turn
+    timer.fn(); // the get starts; its answer comes on a later turn
     listener.cancel();
     await settle();
     assert.deepEqual(seen, []);
@@ -158,53 +123,44 @@ describe('polled listens', () => {
 
   it('hands on by poll nothing the listen did, and what the listen is told as it comes, a repeat included', async () => {
     const network = new MemorySignalingNetwork();
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const bus = polledListens(network.node(), DEFAULT_LISTEN_POLL, clock, silent);
-    const seen: string[] = [];
-    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
-    await listener.ready;
+    const { seen, listener } = await recordingListen(bus);
     await network.node().put(KEY, Buffer.from('offer'));
     await network.node().put(KEY, Buffer.from('offer'));
     await settle();
     assert.deepEqual(seen, ['offer', 'offer'], 'a replay reaches the layer that judges replays');
-    await clock.fireNext();
-    await clock.fireNext();
+    await fireNext(clock);
+    await fireNext(clock);
     assert.deepEqual(seen, ['offer', 'offer']);
     listener.cancel();
   });
 
   it('polls on after a failed poll, at the next turn, and stops once the node is shut down', async () => {
     const { clock, deaf, bus, writer } = setup();
-    const seen: string[] = [];
-    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
-    await listener.ready;
+    const { seen, listener } = await recordingListen(bus);
     await writer.put(KEY, Buffer.from('answer'));
     deaf.getFailures = ['EGETFAILED', 'ENATIVE'];
-    await clock.fireNext();
-    assert.equal(await clock.fireNext(), 2_000, 'the next turn, as if the poll had found nothing');
+    await fireNext(clock);
+    assert.equal(await fireNext(clock), 2_000, 'the next turn, as if the poll had found nothing');
     assert.deepEqual(seen, []);
-    await clock.fireNext();
+    await fireNext(clock);
     assert.deepEqual(seen, ['answer']);
     deaf.getFailures = ['ESHUTDOWN'];
-    await clock.fireNext();
+    await fireNext(clock);
     assert.equal(clock.timers.size, 0, 'a node shut down is not polled again');
     listener.cancel();
   });
 
   it('drops the late update of a value a poll handed on first, once: a later repeat is a replay and passes', async () => {
-    const network = new MemorySignalingNetwork();
-    const clock = new ManualClock();
-    const late = new LateListenNode(network);
-    const bus = polledListens(late, DEFAULT_LISTEN_POLL, clock, silent);
-    const seen: string[] = [];
-    const listener = bus.listen(KEY, (data) => seen.push(String(data)));
-    await listener.ready;
-    await network.node().put(KEY, Buffer.from('candidates'));
-    await clock.fireNext();
+    const { clock, deaf, bus, writer } = setup();
+    const { seen, listener } = await recordingListen(bus);
+    await writer.put(KEY, Buffer.from('candidates'));
+    await fireNext(clock);
     assert.deepEqual(seen, ['candidates'], 'the poll came first');
-    late.tell(Buffer.from('candidates'));
+    deaf.tell(Buffer.from('candidates'));
     assert.deepEqual(seen, ['candidates'], 'the update that came late');
-    late.tell(Buffer.from('candidates'));
+    deaf.tell(Buffer.from('candidates'));
     assert.deepEqual(seen, ['candidates', 'candidates']);
     listener.cancel();
   });
@@ -215,14 +171,14 @@ describe('polled listens', () => {
     const listener = bus.listen(KEY, () => (handed += 1));
     await listener.ready;
     for (let value = 0; value < 250; value += 1) await writer.put(KEY, Buffer.from(`value ${value}`));
-    for (let poll = 0; poll < 3; poll += 1) await clock.fireNext();
+    for (let poll = 0; poll < 3; poll += 1) await fireNext(clock);
     assert.equal(handed, 250);
     listener.cancel();
   });
 
   it('logs a handler that throws, and polls on', async () => {
     const network = new MemorySignalingNetwork();
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'debug' }, { write: (text: string) => lines.push(JSON.parse(text) as Record<string, unknown>) });
     const listener = polledListens(network.deafNode(), DEFAULT_LISTEN_POLL, clock, logger).listen(KEY, () => {
@@ -230,7 +186,7 @@ describe('polled listens', () => {
     });
     await listener.ready;
     await network.node().put(KEY, Buffer.from('offer'));
-    await clock.fireNext();
+    await fireNext(clock);
     assert.ok(lines.some((line) => line.msg === "a listened value's handler threw"), JSON.stringify(lines));
     assert.equal(clock.timers.size, 1, 'the next poll is scheduled');
     listener.cancel();
@@ -239,19 +195,17 @@ describe('polled listens', () => {
   it('refuses a policy that would poll without pause', () => {
     const network = new MemorySignalingNetwork();
     for (const policy of [{ ...DEFAULT_LISTEN_POLL, firstPauseMs: 0 }, { ...DEFAULT_LISTEN_POLL, maxPauseMs: Number.NaN }, { ...DEFAULT_LISTEN_POLL, slowPauseMs: -1 }]) {
-      assert.throws(() => polledListens(network.node(), policy, new ManualClock(), silent), RangeError, JSON.stringify(policy));
+      assert.throws(() => polledListens(network.node(), policy, new FakeClock(), silent), RangeError, JSON.stringify(policy));
     }
   });
 
   it('is what the transport settings wire in: a deaf listen of the transport hears a value at the first poll', async () => {
     const network = new MemorySignalingNetwork();
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const { signaling } = resolveTransportSettings({ signaling: network.deafNode(), clock });
-    const seen: string[] = [];
-    const listener = signaling.listen(KEY, (data) => seen.push(String(data)));
-    await listener.ready;
+    const { seen, listener } = await recordingListen(signaling);
     await network.node().put(KEY, Buffer.from('reply'));
-    await clock.fireNext();
+    await fireNext(clock);
     assert.deepEqual(seen, ['reply']);
     listener.cancel();
   });
