@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // jami-linkd: the daemon's command line. Parses flags and environment variables, then runs the daemon
-// until SIGTERM/SIGINT.
+// until SIGTERM/SIGINT. Started by jami-linkd.cts, which sizes libuv's thread pool first.
 
-import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, DEFAULT_BOOTSTRAP, DEFAULT_ICE_SERVERS, type DaemonConfig } from '../service/config.js';

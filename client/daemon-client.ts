@@ -256,7 +256,7 @@ export class DaemonClient extends EventEmitter<DaemonClientEvents> implements Li
     } catch {
       return undefined;
     }
-    if (command.some((part) => /jami-linkd(\.js)?$/.test(part))) return undefined;
+    if (command.some((part) => /jami-linkd(\.c?js)?$/.test(part))) return undefined;
     const program = (command[0] ?? 'an unknown program').split('/').at(-1)!;
     return `${printable(program).slice(0, 64)} (pid ${pid})`;
   }

@@ -1,6 +1,6 @@
 // Device keys for accounts awaiting a link are made ahead of time, so the link need not wait; but an RSA-4096
 // key takes a second of a libuv thread, and forty of them at once starve every other file and crypto call of
-// the daemon. They are made two at a time (the pool has 8 threads, bin/threadpool.ts: six stay free; many
+// the daemon. They are made two at a time (the pool has 8 threads, bin/jami-linkd.cts: six stay free; many
 // imports at once get their keys twice as fast as one at a time on a machine of two cores or more), and a key
 // no longer wanted (its account removed) is never started.
 

@@ -1,11 +1,12 @@
 // The daemon's command line: its ICE servers (Jami's by default, "none", the user's own, a typo) and
 // list options checked after parsing, and a DHT port another process holds, which must end in a one-line error
-// and exit 2, not a stack trace.
+// and exit 2, not a stack trace. And the size of libuv's thread pool (bin/jami-linkd.cts): 8 unless
+// UV_THREADPOOL_SIZE says otherwise.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
@@ -19,6 +20,18 @@ function readyIceServers(logs: readonly string[]): unknown {
   const ready = logs.map((line) => JSON.parse(line) as { msg?: string; iceServers?: unknown }).find((line) => line.msg === 'jami-linkd ready');
   assert.ok(ready, 'no "jami-linkd ready" line');
   return ready.iceServers;
+}
+
+/** The thread count of a daemon started with this UV_THREADPOOL_SIZE (undefined: unset), once it is ready. libuv
+ *  creates every thread of its pool at once, when the pool is first used (by then the daemon has read its own
+ *  files), so a pool's size is the difference between two daemons' counts. */
+async function threadsOfDaemon(bus: PrivateBus, poolSize: string | undefined): Promise<number> {
+  const daemon = await startDaemonProcess({ busAddress: bus.address, env: { UV_THREADPOOL_SIZE: poolSize } });
+  try {
+    return readdirSync(`/proc/${daemon.child.pid}/task`).length;
+  } finally {
+    await daemon.stop();
+  }
 }
 
 describe('jami-linkd options', function () {
@@ -126,4 +139,13 @@ describe('jami-linkd options', function () {
       assert.doesNotMatch(result.stderr, /s3cret|\n\s+at /, 'a password or a stack trace on stderr');
     });
   }
+
+  // Key generation and argon2 share the pool with file I/O: with libuv's 4, a few links at once stall file reads.
+  it("has a thread pool of 8 by default, and of the size UV_THREADPOOL_SIZE gives", async () => {
+    const byDefault = await threadsOfDaemon(bus, undefined);
+    const four = await threadsOfDaemon(bus, '4');
+    const eight = await threadsOfDaemon(bus, '8');
+    assert.equal(byDefault - four, 4, `threads: ${byDefault} by default, ${four} with a pool of 4`);
+    assert.equal(byDefault, eight, `threads: ${byDefault} by default, ${eight} with a pool of 8`);
+  });
 });

@@ -30,7 +30,7 @@ export interface ProbeReport {
 }
 
 const PROBE_MARK = '"probe":';
-const IS_PRELOAD = process.env.JAMI_LINKD_TEST_PROBE === '1' && process.argv.some((arg) => arg.endsWith('jami-linkd.js'));
+const IS_PRELOAD = process.env.JAMI_LINKD_TEST_PROBE === '1' && process.argv.some((arg) => /jami-linkd\.c?js$/.test(arg));
 
 if (IS_PRELOAD) installProbe();
 
