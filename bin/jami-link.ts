@@ -9,6 +9,7 @@ import { resultForError, type CommandContext } from '../client/command-context.j
 import { ExitCode, formatExitCodeTable } from '../client/exit-codes.js';
 import { Prompter } from '../client/prompt.js';
 import { DEFAULT_BUS_NAME } from '../service/config.js';
+import { packageFile } from '../service/contract/package-files.js';
 import { colorsWanted, HumanReporter, JsonReporter, makeStyle, resultLine, type CommandName, type CommandResult } from '../client/render.js';
 
 // Each command's module is imported when that command runs: --help and a usage error load none of them, and a
@@ -18,7 +19,7 @@ const archiveCommands = () => import('../client/archive-commands.js');
 const importCommand = () => import('../client/import-command.js');
 const exportCommand = () => import('../client/export-command.js');
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
 
 let exiting = false;
 

@@ -11,8 +11,9 @@ import { tracingWanted } from '../service/link-trace.js';
 import { DataDirError } from '../service/accounts/account-store.js';
 import { bindOptionFor, parseHostPort } from '../service/dht/dht-node.js';
 import { parseIceServers } from '../service/transport/webrtc/ice-servers.js';
+import { packageFile } from '../service/contract/package-files.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
 const STOP_DEADLINE_MS = 5000;
 
 const defaults = defaultConfig();

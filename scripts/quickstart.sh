@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 npm ci --no-audit --no-fund
-exec node dist/bin/jami-linkd.cjs "$@"
+exec node dist/app/jami-linkd.cjs "$@"

@@ -2,7 +2,7 @@
 // into a table of members (signatures and argument names) and the introspection text we serve.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../contract/package-files.js';
 
 export interface ArgDescription {
   readonly name: string;
@@ -31,10 +31,8 @@ export interface InterfaceDescription {
   readonly xml: string;
 }
 
-export const CONFIGURATION_MANAGER_XML = fileURLToPath(
-  new URL('../../../dbus-introspection/cx.ring.Ring.ConfigurationManager.xml', import.meta.url),
-);
-export const INSTANCE_XML = fileURLToPath(new URL('../../../dbus-introspection/cx.ring.Ring.Instance.xml', import.meta.url));
+export const CONFIGURATION_MANAGER_XML = packageFile('dbus-introspection/cx.ring.Ring.ConfigurationManager.xml');
+export const INSTANCE_XML = packageFile('dbus-introspection/cx.ring.Ring.Instance.xml');
 
 /** One <method> or <signal> as the document lists it: its name and its <arg> attributes, in order. */
 interface XmlMember {

@@ -1,11 +1,11 @@
-// Test helper: runs the real jami-link binary (dist/bin/jami-link.js) as a child process, feeding its
+// Test helper: runs the real jami-link binary (dist/app/jami-link.js, the bundle) as a child process, feeding its
 // standard input and waiting for lines on its output, as a user at a terminal would.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from '../support/wait.js';
 
-export const JAMI_LINK_BIN = fileURLToPath(new URL('../../bin/jami-link.js', import.meta.url));
+export const JAMI_LINK_BIN = fileURLToPath(new URL('../../app/jami-link.js', import.meta.url));
 
 export interface Exit {
   code: number | null;

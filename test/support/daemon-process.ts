@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { withTimeout } from './wait.js';
 import { stopOrKill } from './stuck-process.js';
 
-export const DAEMON_BIN = fileURLToPath(new URL('../../bin/jami-linkd.cjs', import.meta.url));
+export const DAEMON_BIN = fileURLToPath(new URL('../../app/jami-linkd.cjs', import.meta.url));
 
 /** Every daemon's log lines end up here too, for the test that greps them for secrets. */
 export const ALL_LOGS_FILE = process.env.JAMI_LINKD_TEST_LOGS ?? path.join(os.tmpdir(), `jami-linkd-test-logs-${process.pid}.jsonl`);
