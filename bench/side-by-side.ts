@@ -51,6 +51,7 @@ const PARTS = new Set((process.env.BENCH_SBS_PARTS ?? 'e2e,daemon,cli,start,grow
 const PASSWORD = 'bench password';
 const BARE_BUS_NAME = fileURLToPath(new URL('./bare-bus-name.js', import.meta.url));
 const FLOOR_CLI_CALL = fileURLToPath(new URL('./floor-cli-call.js', import.meta.url));
+const FLOOR_CLI_HELP = fileURLToPath(new URL('./floor-cli-help.js', import.meta.url));
 /** As a user runs the daemon: info logs (the test helpers ask for debug). */
 const DAEMON_ARGS = ['--log-level', 'info', '--max-pending-imports', String(Math.max(64, ...GROWTH.concurrency))];
 
@@ -165,8 +166,10 @@ async function daemonOnly(rows: ComparisonRow[], oldDevice: Side, newDevice: Sid
 
 async function cliStart(rows: ComparisonRow[], oldDevice: Side): Promise<void> {
   const bareNode = () => timeToExit(process.execPath, ['-e', '0']);
-  const [help, nodeForHelp] = await inTurn(RUNS * 2, () => timeToExit(process.execPath, [JAMI_LINK_BIN, '--help']), bareNode);
+  const helpFloor = () => timeToExit(process.execPath, [FLOOR_CLI_HELP]);
+  const [help, nodeForHelp, commanderHelp] = await inTurn(RUNS * 2, () => timeToExit(process.execPath, [JAMI_LINK_BIN, '--help']), bareNode, helpFloor);
   rows.push({ what: 'jami-link --help', ours: ms(help), theirs: `${ms(nodeForHelp)} node -e 0`, ratio: ratio(help, nodeForHelp), target: '<= 100 ms' });
+  rows.push({ what: '  its floor: node + commander, printing a help text', ours: ms(commanderHelp), theirs: `${ms(nodeForHelp)} node -e 0`, ratio: ratio(commanderHelp, nodeForHelp), target: 'the floor' });
   const accounts = () => timeToExit(process.execPath, [JAMI_LINK_BIN, '--bus', oldDevice.bus.address, 'accounts']);
   const floorCall = () => timeToExit(process.execPath, [FLOOR_CLI_CALL, '--bus', oldDevice.bus.address]);
   const [listed, nodeForAccounts, floor] = await inTurn(RUNS * 2, accounts, bareNode, floorCall);
