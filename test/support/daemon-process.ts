@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from './wait.js';
 import { stopOrKill } from './stuck-process.js';
+import { SECRETS_FILE } from './secrets.js';
 
 export const DAEMON_BIN = fileURLToPath(new URL('../../app/jami-linkd.cjs', import.meta.url));
 
@@ -54,12 +55,14 @@ export function tempDir(prefix: string): string {
 
 /**
  * What this process's tests or benchmarks left in the temporary directory (tens of MB a test run): every directory
- * tempDir made and the daemons' log file (one named by JAMI_LINKD_TEST_LOGS is the caller's to keep). Called once
+ * tempDir made, the file of the secrets handed to daemons (secrets.ts) and the daemons' log file (one named by
+ * JAMI_LINKD_TEST_LOGS is the caller's to keep). Called once
  * at the end (test/support/root-hooks.ts, bench/run.ts); JAMI_LINKD_KEEP_TEMP=1 keeps them all.
  */
 export function removeTempFiles(): void {
   if (process.env.JAMI_LINKD_KEEP_TEMP === '1') return;
   for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  rmSync(SECRETS_FILE, { force: true });
   if (process.env.JAMI_LINKD_TEST_LOGS === undefined) rmSync(ALL_LOGS_FILE, { force: true });
 }
 

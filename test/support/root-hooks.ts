@@ -3,9 +3,7 @@
 // still holds the event loop a minute later is printed and the run exits with a failure, rather than wait for CI's
 // own time-out.
 
-import { rmSync } from 'node:fs';
 import { removeTempFiles } from './daemon-process.js';
-import { SECRETS_FILE } from './secrets.js';
 import { descendantsOf } from './stuck-process.js';
 
 const LINGER_MS = 60000;
@@ -26,7 +24,6 @@ export const mochaHooks = {
     }
     // The secrets test has read the log and secrets files by now (test/final runs last).
     removeTempFiles();
-    if (process.env.JAMI_LINKD_KEEP_TEMP !== '1') rmSync(SECRETS_FILE, { force: true });
     if (left.length === 0) return;
     throw new Error(`processes left running after the last test (killed):\n${left.map(({ pid, command }) => `  ${pid} ${command}`).join('\n')}`);
   },
