@@ -75,7 +75,7 @@ async function inTurn(runs: number, ...each: Array<() => Promise<number>>): Prom
   for (let i = 0; i < runs; i++) {
     for (const [k, run] of each.entries()) times[k].push(await run());
   }
-  if (process.env.BENCH_SBS_EACH) console.error(`  each run: ${times.map((t) => t.map(ms).join(', ')).join('; ')}`);
+  if (process.env.BENCH_SBS_EACH) console.error(`  each run: ${times.map((t, k) => `${k === 0 ? 'ours' : k === 1 ? 'theirs' : 'floor'} ${t.map(ms).join(', ')}`).join('; ')}`);
   return times.map(median);
 }
 
@@ -211,6 +211,8 @@ async function daemonStart(rows: ComparisonRow[]): Promise<void> {
     const [ours, bare, stack] = await inTurn(RUNS, startDaemon, startBare(bareRss), startBare(stackRss, '--with-stack'));
     rows.push({ what: 'daemon start -> bus name owned', ours: ms(ours), theirs: `${ms(bare)} bare node+dbus-next`, ratio: ratio(ours, bare), target: '<= 1.30' });
     rows.push({ what: '  its floor: commander, pino, opendht-node, dbus-next as the daemon loads them', ours: ms(stack), theirs: `${ms(bare)} bare node+dbus-next`, ratio: ratio(stack, bare), target: 'the floor' });
+    // The first of each is inTurn's warm-up, a cold start.
+    for (const samples of [daemonRss, bareRss, stackRss]) samples.shift();
     const rss = median(daemonRss);
     const bareMb = median(bareRss);
     rows.push({ what: 'idle RSS after start', ours: `${rss.toFixed(1)} MB`, theirs: `${bareMb.toFixed(1)} MB bare`, ratio: ratio(rss, bareMb), target: '<= 66 MB' });

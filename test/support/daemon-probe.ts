@@ -99,11 +99,12 @@ function round(bytes: number): number {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
 
-/** Environment that loads this probe into a spawned daemon. */
+/** Environment that loads this probe into a spawned daemon. The probe, an ES module loaded by --import, starts
+ *  libuv's thread pool before the daemon's entry can size it (bin/jami-linkd.cts): the size is given here. */
 export function probeEnv(): NodeJS.ProcessEnv {
   const self = pathToFileURL(fileURLToPath(import.meta.url)).href;
   const inherited = process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : '';
-  return { JAMI_LINKD_TEST_PROBE: '1', NODE_OPTIONS: `${inherited}--import=${self}` };
+  return { JAMI_LINKD_TEST_PROBE: '1', NODE_OPTIONS: `${inherited}--import=${self}`, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' };
 }
 
 /** Asks a daemon started with probeEnv() for a report (after a full GC in the daemon). */
