@@ -100,7 +100,7 @@ function round(bytes: number): number {
 }
 
 /** Environment that loads this probe into a spawned daemon. The probe, an ES module loaded by --import, starts
- *  libuv's thread pool before the daemon's entry can size it (bin/jami-linkd.cts): the size is given here. */
+ *  libuv's thread pool before the daemon's entry can size it: the entry's size (bin/jami-linkd.cts) is given here. */
 export function probeEnv(): NodeJS.ProcessEnv {
   const self = pathToFileURL(fileURLToPath(import.meta.url)).href;
   const inherited = process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : '';

@@ -56,8 +56,8 @@ export function tempDir(prefix: string): string {
 /**
  * What this process's tests or benchmarks left in the temporary directory (tens of MB a test run): every directory
  * tempDir made, the file of the secrets handed to daemons (secrets.ts) and the daemons' log file (one named by
- * JAMI_LINKD_TEST_LOGS is the caller's to keep). Called once
- * at the end (test/support/root-hooks.ts, bench/run.ts); JAMI_LINKD_KEEP_TEMP=1 keeps them all.
+ * JAMI_LINKD_TEST_LOGS is the caller's to keep). Called once at the end (test/support/root-hooks.ts, bench/run.ts);
+ * JAMI_LINKD_KEEP_TEMP=1 keeps them all.
  */
 export function removeTempFiles(): void {
   if (process.env.JAMI_LINKD_KEEP_TEMP === '1') return;
