@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import dbus from 'dbus-next';
+import type dbus from 'dbus-next';
+import { leanDbus } from './lean-dbus.js';
 
 export interface BusConnection {
   readonly bus: dbus.MessageBus;
@@ -113,7 +114,8 @@ export async function connectBus(which: string, env: NodeJS.ProcessEnv = process
     address = which;
     kind = 'address';
   }
-  const bus = kind === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
+  const { systemBus, sessionBus } = leanDbus();
+  const bus = kind === 'system' ? systemBus() : sessionBus({ busAddress: address });
   let closing = false;
   try {
     await waitConnected(bus, () => closing);

@@ -2,12 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { promises as fs, statSync, readdirSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import dbus from 'dbus-next';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
-import { startDaemonProcess, spawnDaemon, type RunningDaemon } from '../support/daemon-process.js';
+import { startDaemonProcess, spawnDaemon, tempDir, type RunningDaemon } from '../support/daemon-process.js';
 import { TestClient } from '../support/client.js';
 import { nextEvent, withTimeout } from '../support/wait.js';
 import { rememberSecret } from '../support/secrets.js';
@@ -190,6 +190,35 @@ describe('jami-linkd without a session bus', function () {
     } finally {
       assert.equal(await daemon.stop(), 0);
     }
+  });
+});
+
+describe('jami-linkd failing to start beside what it started', function () {
+  this.timeout(30000);
+
+  /** Pids of the private dbus-daemons jami-linkd starts (their config file sits in a jami-linkd-bus-* dir). */
+  function privateBusPids(): string[] {
+    return readdirSync('/proc').filter((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return commandLine.startsWith('dbus-daemon') && commandLine.includes('/jami-linkd-bus-');
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  }
+
+  // The bus connection, the data dir and the DHT node start at once: one that fails must not leave the others.
+  it('stops the private dbus-daemon it started when its data dir is unusable, and exits 2 saying why', async () => {
+    const dataDir = path.join(tempDir('jami-linkd-file-'), 'data');
+    await fs.writeFile(dataDir, 'not a directory');
+    const before = new Set(privateBusPids());
+    const daemon = spawnDaemon({ dataDir, env: { DBUS_SESSION_BUS_ADDRESS: '', XDG_RUNTIME_DIR: '/nonexistent' } });
+    const code = await withTimeout(daemon.exited, 20000, 'jami-linkd to exit');
+    assert.equal(code, 2, daemon.logs.join('\n'));
+    assert.ok(daemon.logs.includes(`jami-linkd: data dir ${dataDir} is not a directory`), daemon.logs.join('\n'));
+    assert.deepEqual(privateBusPids().filter((pid) => !before.has(pid)), [], 'a private dbus-daemon outlived the daemon that started it');
   });
 });
 

@@ -1,7 +1,7 @@
 // A DHT node: OpenDHT's DhtRunner (threaded SecureDht) behind a promise-based API.
 // Policy lives here: validation, defaults, error wording. The addon only converts and calls.
 import { lookup } from 'node:dns/promises';
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 
 import { type BytesLike, toBinary, toBytes } from './bytes.js';
 import { capabilities } from './capabilities.js';
@@ -235,7 +235,8 @@ export class DhtRunner {
     const p = checkPort(port, false);
     this.#assertRunning('bootstrap');
     let ip = host;
-    if (!isIP(host)) {
+    // A host name has no ':', an IPv6 address always one: asked so, a name never compiles Node's IPv6 pattern (~4 ms).
+    if (!(isIPv4(host) || (host.includes(':') && isIPv6(host)))) {
       try {
         ip = (await lookup(host, { family: this.#ipv4 ? 4 : 6 })).address;
       } catch (err) {
