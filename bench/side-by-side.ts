@@ -40,6 +40,8 @@ const BIG_RUNS = numberFrom('BENCH_SBS_BIG_RUNS', 3);
 const BIG_MB = numberFrom('BENCH_SBS_BIG_MB', 50);
 const PASSWORD_RUNS = numberFrom('BENCH_SBS_PASSWORD_RUNS', 3);
 const LINK_RUNS = numberFrom('BENCH_SBS_LINK_RUNS', 15);
+/** Starts of the daemon and of its anchors, each: a start varies by tens of ms from one to the next on these machines. */
+const START_RUNS = numberFrom('BENCH_SBS_START_RUNS', 15);
 const GROWTH = {
   sizesMb: listFrom('BENCH_SBS_GROWTH_SIZES', '0.01,1,10,50'),
   concurrency: listFrom('BENCH_SBS_CONCURRENCY', '1,10,50'),
@@ -208,7 +210,7 @@ async function daemonStart(rows: ComparisonRow[]): Promise<void> {
       return elapsed;
     };
     const stackRss: number[] = [];
-    const [ours, bare, stack] = await inTurn(RUNS, startDaemon, startBare(bareRss), startBare(stackRss, '--with-stack'));
+    const [ours, bare, stack] = await inTurn(START_RUNS, startDaemon, startBare(bareRss), startBare(stackRss, '--with-stack'));
     rows.push({ what: 'daemon start -> bus name owned', ours: ms(ours), theirs: `${ms(bare)} bare node+dbus-next`, ratio: ratio(ours, bare), target: '<= 1.30' });
     rows.push({ what: '  its floor: commander, pino, opendht-node, dbus-next as the daemon loads them', ours: ms(stack), theirs: `${ms(bare)} bare node+dbus-next`, ratio: ratio(stack, bare), target: 'the floor' });
     // The first of each is inTurn's warm-up, a cold start.
@@ -250,7 +252,7 @@ export async function benchSideBySide(): Promise<void> {
     await fs.rm(dir, { recursive: true, force: true });
   }
   printComparison(rows, [
-    `runs: ${RUNS} (CLI start ${RUNS * 2}, 50 MB ${BIG_RUNS}, password ${PASSWORD_RUNS}, daemon-only link and token ${LINK_RUNS}, growth ${GROWTH.runs}), after a warm-up; medians.`,
+    `runs: ${RUNS} (CLI start ${RUNS * 2}, daemon start ${START_RUNS}, 50 MB ${BIG_RUNS}, password ${PASSWORD_RUNS}, daemon-only link and token ${LINK_RUNS}, growth ${GROWTH.runs}), after a warm-up; medians.`,
     `wormhole: send/receive with its own mailbox and transit relay on 127.0.0.1 in a network namespace, direct TCP on 127.0.0.1; entering the namespace costs each wormhole process ~${rig ? ms(rig.enterMs) : '-'} (counted in its figures).`,
     'bare connect: two node-datachannel peers in one process, signaling by function call (no DHT, no D-Bus); bare transfer: the same with 64 KB messages.',
     `one KDF: one OpenDHT aesDecrypt (argon2) in the bench process; two at once take ${ms(twoKdfsAtOnceMs)} here (the two devices stretch the password at the same time, on one machine). D-Bus call: getAccountList round trip; node -e 0: a bare node start.`,
