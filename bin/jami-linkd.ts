@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, DEFAULT_BOOTSTRAP, DEFAULT_ICE_SERVERS, type DaemonConfig } from '../service/config.js';
-import { connectBus } from '../service/dbus/bus-connection.js';
+import { leanDbus } from '../service/dbus/lean-dbus.js';
 import { createLogger } from '../service/log.js';
 import { tracingWanted } from '../service/link-trace.js';
 import { DataDirError } from '../service/accounts/account-store.js';
@@ -154,14 +154,11 @@ const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, 
 
 async function main(): Promise<void> {
   // dbus-next without xml2js first (lean-dbus.ts): the daemon's modules, loaded after it, find it loaded.
-  // The bus handshake (round trips to dbus-daemon) goes on while the daemon's modules load; startDaemon awaits it.
-  // connectBus loads dbus-next without xml2js (lean-dbus.ts), before the daemon's modules that import it.
-  const connecting = connectBus(config.bus);
-  connecting.catch(() => undefined); // startDaemon reports its failure; none is unhandled meanwhile
+  leanDbus();
   const { startDaemon, NameTakenError } = await import('../service/daemon.js');
   let daemon;
   try {
-    daemon = await startDaemon(config, logger, connecting);
+    daemon = await startDaemon(config, logger);
   } catch (error) {
     const expected = error instanceof NameTakenError || error instanceof DataDirError || /cannot (connect|start)/.test((error as Error).message);
     process.stderr.write(`jami-linkd: ${(error as Error).message}\n`);

@@ -25,11 +25,6 @@ import { traced, tracedSignaling, tracingWanted } from './link-trace.js';
 
 export class NameTakenError extends Error {}
 
-function valueOf<T>(step: PromiseSettledResult<T>): T {
-  if (step.status === 'rejected') throw step.reason;
-  return step.value;
-}
-
 export interface Daemon {
   readonly connection: BusConnection;
   readonly dht: DhtNode;
@@ -40,37 +35,12 @@ export interface Daemon {
 const { RequestNameReply } = dbus;
 const DO_NOT_QUEUE = 4;
 
-/**
- * Starts the daemon on `connecting`, a bus connection under way (the command line starts it while the daemon's
- * modules load), or on a new connection to config.bus.
- */
-export async function startDaemon(config: DaemonConfig, logger: Logger, connecting: Promise<BusConnection> = connectBus(config.bus)): Promise<Daemon> {
-  // The first steps wait on different things (files, dbus-daemon's replies, OpenDHT binding its sockets): all at
-  // once. A failure is the first in this order, as when they ran one after the other; what did start is undone.
-  const steps = await Promise.allSettled([
-    loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME),
-    loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE),
-    AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger }),
-    connecting,
-    DhtNode.start({
-      port: config.dhtPort,
-      bootstrap: config.bootstrap,
-      peerDiscovery: config.peerDiscovery,
-      bindAddress: config.dhtBind,
-      logger,
-    }),
-  ]);
-  const failure = steps.find((step) => step.status === 'rejected');
-  if (failure !== undefined) {
-    const [, , , connected, dhtStarted] = steps;
-    if (dhtStarted.status === 'fulfilled') await dhtStarted.value.stop();
-    if (connected.status === 'fulfilled') await connected.value.close();
-    throw failure.reason;
-  }
-  const [description, instanceDescription, accounts, connection, dht] = [
-    valueOf(steps[0]), valueOf(steps[1]), valueOf(steps[2]), valueOf(steps[3]), valueOf(steps[4]),
-  ];
-  const cleanups: Array<() => Promise<void> | void> = [() => connection.close(), () => dht.stop()];
+export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
+  const description = await loadInterfaceXml(CONFIGURATION_MANAGER_XML, INTERFACE_NAME);
+  const instanceDescription = await loadInterfaceXml(INSTANCE_XML, INSTANCE_INTERFACE);
+  const accounts = await AccountStore.open(config.dataDir, { keyBits: config.keyBits, maxPendingLinks: config.maxPendingImports, logger });
+  const connection = await connectBus(config.bus);
+  const cleanups: Array<() => Promise<void> | void> = [() => connection.close()];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
@@ -78,6 +48,14 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, connecti
     if (connection.kind === 'private') {
       logger.info({ address: connection.address }, 'no session bus: started a private dbus-daemon');
     }
+    const dht = await DhtNode.start({
+      port: config.dhtPort,
+      bootstrap: config.bootstrap,
+      peerDiscovery: config.peerDiscovery,
+      bindAddress: config.dhtBind,
+      logger,
+    });
+    cleanups.push(() => dht.stop());
 
     // JAMI_LINKD_TRACE=1: every DHT round and slow accounts call of a link gets a timed debug line.
     const tracing = tracingWanted();

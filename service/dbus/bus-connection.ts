@@ -6,8 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type dbus from 'dbus-next';
-import { leanDbus } from './lean-dbus.js';
+import dbus from 'dbus-next';
 
 export interface BusConnection {
   readonly bus: dbus.MessageBus;
@@ -114,8 +113,7 @@ export async function connectBus(which: string, env: NodeJS.ProcessEnv = process
     address = which;
     kind = 'address';
   }
-  const { systemBus, sessionBus } = leanDbus();
-  const bus = kind === 'system' ? systemBus() : sessionBus({ busAddress: address });
+  const bus = kind === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
   let closing = false;
   try {
     await waitConnected(bus, () => closing);

@@ -209,8 +209,8 @@ describe('jami-linkd failing to start beside what it started', function () {
     });
   }
 
-  // The bus connection, the data dir and the DHT node start at once: one that fails must not leave the others.
-  it('stops the private dbus-daemon it started when its data dir is unusable, and exits 2 saying why', async () => {
+  // The private dbus-daemon is a child that outlives an exit it is not stopped for.
+  it('exits 2 saying why when its data dir is unusable, leaving no private dbus-daemon behind', async () => {
     const dataDir = path.join(tempDir('jami-linkd-file-'), 'data');
     await fs.writeFile(dataDir, 'not a directory');
     const before = new Set(privateBusPids());
