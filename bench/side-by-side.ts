@@ -9,7 +9,7 @@
 // 127.0.0.1, RSA-2048 keys, info logs. magic-wormhole's side: bench/wormhole-rig.ts (its own mailbox server and
 // transit relay on 127.0.0.1 in a network namespace of ours; installs the Debian packages when missing).
 // Environment: BENCH_SBS_EACH (set: every run of an end-to-end row on stderr), BENCH_SBS_RUNS (5), BENCH_SBS_BIG_RUNS (3), BENCH_SBS_BIG_MB (50), BENCH_SBS_PASSWORD_RUNS (3),
-// BENCH_SBS_LINK_RUNS (15), BENCH_SBS_GROWTH_SIZES (0.01,1,10,50), BENCH_SBS_CONCURRENCY (1,10,50),
+// BENCH_SBS_LINK_RUNS (15), BENCH_SBS_START_RUNS (15), BENCH_SBS_GROWTH_SIZES (0.01,1,10,50), BENCH_SBS_CONCURRENCY (1,10,50),
 // BENCH_SBS_GROWTH_RUNS (3); BENCH_SBS_PARTS picks parts (e2e,daemon,cli,start,growth; default all).
 
 import { spawn } from 'node:child_process';

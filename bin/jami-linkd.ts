@@ -171,14 +171,20 @@ async function main(): Promise<void> {
   }
   const running = daemon;
   let stopping = false;
+  // An exit cut short (a second signal, the deadline) still ends the private dbus-daemon we started: a child, it
+  // would outlive us otherwise.
+  const exitNow = () => {
+    running.connection.privateDaemon?.kill('SIGTERM');
+    process.exit(1);
+  };
   const stop = (signal: string) => {
-    if (stopping) process.exit(1);
+    if (stopping) exitNow();
     stopping = true;
     logger.info({ signal }, 'stopping');
     // Not unref'd: a stop stuck on a dead bus must still end the process, with a failure code.
     setTimeout(() => {
       logger.error('could not stop within 5 s; exiting');
-      process.exit(1);
+      exitNow();
     }, STOP_DEADLINE_MS);
     // Losing the bus is a failure (systemd restarts us); a signal is an asked-for stop.
     void running.stop().then(() => process.exit(signal === 'bus-lost' ? 1 : 0), () => process.exit(1));

@@ -2,14 +2,15 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
 import { promises as fs, readFileSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import dbus from 'dbus-next';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
-import { startDaemonProcess, spawnDaemon, tempDir, type RunningDaemon } from '../support/daemon-process.js';
+import { startDaemonProcess, spawnDaemon, tempDir, whenReady, type RunningDaemon } from '../support/daemon-process.js';
 import { TestClient } from '../support/client.js';
-import { nextEvent, withTimeout } from '../support/wait.js';
+import { nextEvent, until, withTimeout } from '../support/wait.js';
 import { rememberSecret } from '../support/secrets.js';
 
 const run = promisify(execFile);
@@ -193,32 +194,67 @@ describe('jami-linkd without a session bus', function () {
   });
 });
 
-describe('jami-linkd failing to start beside what it started', function () {
+describe('jami-linkd ending, with a private dbus-daemon of its own', function () {
   this.timeout(30000);
 
-  /** Pids of the private dbus-daemons jami-linkd starts (their config file sits in a jami-linkd-bus-* dir). */
-  function privateBusPids(): string[] {
+  /** Pids of the dbus-daemons whose config file sits under `dir` (a private bus's, made in its TMPDIR). */
+  function busPidsUnder(dir: string): string[] {
     return readdirSync('/proc').filter((pid) => {
       if (!/^\d+$/.test(pid)) return false;
       try {
         const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return commandLine.startsWith('dbus-daemon') && commandLine.includes('/jami-linkd-bus-');
+        return commandLine.startsWith('dbus-daemon') && commandLine.includes(`${dir}/`);
       } catch {
         return false; // gone meanwhile
       }
     });
   }
 
-  // The private dbus-daemon is a child that outlives an exit it is not stopped for.
-  it('exits 2 saying why when its data dir is unusable, leaving no private dbus-daemon behind', async () => {
-    const dataDir = path.join(tempDir('jami-linkd-file-'), 'data');
-    await fs.writeFile(dataDir, 'not a directory');
-    const before = new Set(privateBusPids());
-    const daemon = spawnDaemon({ dataDir, env: { DBUS_SESSION_BUS_ADDRESS: '', XDG_RUNTIME_DIR: '/nonexistent' } });
-    const code = await withTimeout(daemon.exited, 20000, 'jami-linkd to exit');
-    assert.equal(code, 2, daemon.logs.join('\n'));
-    assert.ok(daemon.logs.includes(`jami-linkd: data dir ${dataDir} is not a directory`), daemon.logs.join('\n'));
-    assert.deepEqual(privateBusPids().filter((pid) => !before.has(pid)), [], 'a private dbus-daemon outlived the daemon that started it');
+  // The private dbus-daemon is a child that outlives an exit it is not stopped for. The DHT node starts after the
+  // bus: a DHT port another process holds fails the start with the bus up.
+  it('stops the private dbus-daemon it started when its DHT node cannot start, and exits 2 saying why', async () => {
+    const holder = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, '0.0.0.0', resolve));
+    const tmp = tempDir('jami-linkd-tmp-');
+    const port = holder.address().port;
+    const daemon = spawnDaemon({ extraArgs: ['--dht-port', String(port)], env: { DBUS_SESSION_BUS_ADDRESS: '', XDG_RUNTIME_DIR: '/nonexistent', TMPDIR: tmp } });
+    // 'close', not 'exit': the last lines of its stderr may come after the exit.
+    const closed = new Promise<number | null>((resolve) => daemon.child.once('close', (code) => resolve(code)));
+    try {
+      const code = await withTimeout(closed, 20000, 'jami-linkd to exit');
+      const logs = daemon.logs.join('\n');
+      assert.equal(code, 2, logs);
+      assert.match(logs, /"no session bus: started a private dbus-daemon"/, 'the premise: a private bus was up');
+      assert.match(logs, new RegExp(`^jami-linkd: cannot start the DHT node: cannot bind UDP port ${port} `, 'm'));
+      assert.deepEqual(busPidsUnder(tmp), [], 'a private dbus-daemon outlived the daemon that started it');
+    } finally {
+      holder.close();
+      await daemon.stop();
+    }
+  });
+
+  it('stops its private dbus-daemon too when a second signal cuts its stop short, and exits 1', async () => {
+    const tmp = tempDir('jami-linkd-tmp-');
+    const daemon = spawnDaemon({ env: { DBUS_SESSION_BUS_ADDRESS: '', XDG_RUNTIME_DIR: '/nonexistent', TMPDIR: tmp } });
+    const closed = new Promise<number | null>((resolve) => daemon.child.once('close', (code) => resolve(code)));
+    let frozen: number | undefined;
+    try {
+      await whenReady(daemon);
+      const [busPid] = busPidsUnder(tmp);
+      assert.ok(busPid, 'the premise: a private bus was up');
+      // A bus that does not answer keeps the stop waiting (on releasing the name) until the second signal.
+      frozen = Number(busPid);
+      process.kill(frozen, 'SIGSTOP');
+      daemon.child.kill('SIGTERM');
+      await until(() => daemon.logs.some((line) => line.includes('"stopping"')), 10000, 'the daemon to begin stopping');
+      daemon.child.kill('SIGTERM');
+      assert.equal(await withTimeout(closed, 10000, 'jami-linkd to exit'), 1, daemon.logs.join('\n'));
+      process.kill(frozen, 'SIGCONT'); // the SIGTERM it was sent, if any, now lands
+      await until(() => busPidsUnder(tmp).length === 0, 10000, 'the private dbus-daemon to end');
+    } finally {
+      if (frozen !== undefined) for (const pid of busPidsUnder(tmp)) process.kill(Number(pid), 'SIGKILL');
+      await daemon.stop();
+    }
   });
 });
 
