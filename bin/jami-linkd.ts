@@ -153,6 +153,16 @@ if (opts.dataDir) config.dataDir = opts.dataDir;
 const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, destination: 2, preciseTime: tracingWanted() });
 
 async function main(): Promise<void> {
+  // Listened for before the start: a signal's default action would end the process there and then, leaving a
+  // private dbus-daemon we started running. One that comes during the start stops the daemon once it is up.
+  // The listeners stay (one removed and one added would drop a signal that came in between); what they call changes.
+  let signaledDuringStart: string | undefined;
+  let onSignal = (signal: string) => {
+    if (signaledDuringStart !== undefined) process.exit(1); // a second one: the user insists
+    signaledDuringStart = signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   // dbus-next without xml2js first (lean-dbus.ts): the daemon's modules, loaded after it, find it loaded.
   leanDbus();
   const { startDaemon, NameTakenError } = await import('../service/daemon.js');
@@ -189,13 +199,13 @@ async function main(): Promise<void> {
     // Losing the bus is a failure (systemd restarts us); a signal is an asked-for stop.
     void running.stop().then(() => process.exit(signal === 'bus-lost' ? 1 : 0), () => process.exit(1));
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onSignal = stop;
   running.connection.bus.on('error', (error: Error) => {
     if (stopping) return;
     logger.error({ reason: error.message }, 'lost the bus connection');
     stop('bus-lost');
   });
+  if (signaledDuringStart !== undefined) stop(signaledDuringStart);
 }
 
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
