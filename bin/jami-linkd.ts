@@ -157,9 +157,12 @@ async function main(): Promise<void> {
   // private dbus-daemon we started running. One that comes during the start stops the daemon once it is up.
   // The listeners stay (one removed and one added would drop a signal that came in between); what they call changes.
   let signaledDuringStart: string | undefined;
+  let startDeadline: NodeJS.Timeout | undefined;
   let onSignal = (signal: string) => {
     if (signaledDuringStart !== undefined) process.exit(1); // a second one: the user insists
     signaledDuringStart = signal;
+    // A start stuck (on a bus that never answers, say) still ends, as a stop would.
+    startDeadline = setTimeout(() => process.exit(1), STOP_DEADLINE_MS);
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
@@ -205,6 +208,7 @@ async function main(): Promise<void> {
     logger.error({ reason: error.message }, 'lost the bus connection');
     stop('bus-lost');
   });
+  clearTimeout(startDeadline);
   if (signaledDuringStart !== undefined) stop(signaledDuringStart);
 }
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { promises as fs, readFileSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -230,6 +231,23 @@ describe('jami-linkd ending, with a private dbus-daemon of its own', function ()
     } finally {
       holder.close();
       await daemon.stop();
+    }
+  });
+
+  it('ends within its stop deadline, with exit code 1, when a SIGTERM comes while its start waits on a bus that never answers', async () => {
+    const socket = path.join(tempDir('jami-linkd-silent-bus-'), 'bus');
+    const server = net.createServer(() => undefined); // accepts, says nothing
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const connected = new Promise<void>((resolve) => server.once('connection', () => resolve()));
+    const daemon = spawnDaemon({ busAddress: `unix:path=${socket}` });
+    try {
+      await withTimeout(connected, 10000, 'the daemon to connect to the silent bus');
+      daemon.child.kill('SIGTERM');
+      // Killed by the signal's default action, it would have no code; waiting for the bus, it would say 2 after 10 s.
+      assert.equal(await withTimeout(daemon.exited, 9000, 'jami-linkd to exit'), 1, daemon.logs.join('\n'));
+    } finally {
+      await daemon.stop();
+      server.close();
     }
   });
 
