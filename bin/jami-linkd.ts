@@ -153,8 +153,9 @@ if (opts.dataDir) config.dataDir = opts.dataDir;
 const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, destination: 2, preciseTime: tracingWanted() });
 
 async function main(): Promise<void> {
-  // Listened for before the start: a signal's default action would end the process there and then, leaving a
-  // private dbus-daemon we started running. One that comes during the start stops the daemon once it is up.
+  // Listened for before the start: a signal's default action would end the process there and then, past every
+  // cleanup (a private dbus-daemon we started would run on). One that comes during the start stops the daemon once
+  // it is up.
   // The listeners stay (one removed and one added would drop a signal that came in between); what they call changes.
   let signaledDuringStart: string | undefined;
   let startDeadline: NodeJS.Timeout | undefined;
@@ -184,20 +185,14 @@ async function main(): Promise<void> {
   }
   const running = daemon;
   let stopping = false;
-  // An exit cut short (a second signal, the deadline) still ends the private dbus-daemon we started: a child, it
-  // would outlive us otherwise.
-  const exitNow = () => {
-    running.connection.privateDaemon?.kill('SIGTERM');
-    process.exit(1);
-  };
   const stop = (signal: string) => {
-    if (stopping) exitNow();
+    if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'stopping');
     // Not unref'd: a stop stuck on a dead bus must still end the process, with a failure code.
     setTimeout(() => {
       logger.error('could not stop within 5 s; exiting');
-      exitNow();
+      process.exit(1);
     }, STOP_DEADLINE_MS);
     // Losing the bus is a failure (systemd restarts us); a signal is an asked-for stop.
     void running.stop().then(() => process.exit(signal === 'bus-lost' ? 1 : 0), () => process.exit(1));

@@ -62,6 +62,11 @@ function spawnBus(config: string, env: NodeJS.ProcessEnv): Promise<{ address: st
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     });
+    // A child outlives us unless told: whatever way this process exits (a second signal, a stop deadline, an exit
+    // in the middle of the start), the bus it started ends with it. kill() is synchronous, as 'exit' needs.
+    const endWithUs = () => daemon.kill('SIGTERM');
+    process.on('exit', endWithUs);
+    daemon.once('exit', () => process.off('exit', endWithUs));
     // dbus-daemon's stderr is only shown if it fails to start (it warns about fd limits when not root).
     let errors = '';
     daemon.stderr!.on('data', (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { promises as fs, readFileSync, statSync, readdirSync } from 'node:fs';
+import { promises as fs, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import dbus from 'dbus-next';
@@ -13,6 +13,7 @@ import { startDaemonProcess, spawnDaemon, tempDir, whenReady, type RunningDaemon
 import { TestClient } from '../support/client.js';
 import { nextEvent, until, withTimeout } from '../support/wait.js';
 import { rememberSecret } from '../support/secrets.js';
+import { livePidsWhose } from '../support/stuck-process.js';
 
 const run = promisify(execFile);
 const PASSWORD = rememberSecret('hunter2');
@@ -199,17 +200,7 @@ describe('jami-linkd ending, with a private dbus-daemon of its own', function ()
   this.timeout(30000);
 
   /** Pids of the dbus-daemons whose config file sits under `dir` (a private bus's, made in its TMPDIR). */
-  function busPidsUnder(dir: string): string[] {
-    return readdirSync('/proc').filter((pid) => {
-      if (!/^\d+$/.test(pid)) return false;
-      try {
-        const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return commandLine.startsWith('dbus-daemon') && commandLine.includes(`${dir}/`);
-      } catch {
-        return false; // gone meanwhile
-      }
-    });
-  }
+  const busPidsUnder = (dir: string): number[] => livePidsWhose((command) => command.startsWith('dbus-daemon ') && command.includes(`${dir}/`));
 
   // The private dbus-daemon is a child that outlives an exit it is not stopped for. The DHT node starts after the
   // bus: a DHT port another process holds fails the start with the bus up.
@@ -261,7 +252,7 @@ describe('jami-linkd ending, with a private dbus-daemon of its own', function ()
       const [busPid] = busPidsUnder(tmp);
       assert.ok(busPid, 'the premise: a private bus was up');
       // A bus that does not answer keeps the stop waiting (on releasing the name) until the second signal.
-      frozen = Number(busPid);
+      frozen = busPid;
       process.kill(frozen, 'SIGSTOP');
       daemon.child.kill('SIGTERM');
       await until(() => daemon.logs.some((line) => line.includes('"stopping"')), 10000, 'the daemon to begin stopping');
@@ -270,7 +261,7 @@ describe('jami-linkd ending, with a private dbus-daemon of its own', function ()
       process.kill(frozen, 'SIGCONT'); // the SIGTERM it was sent, if any, now lands
       await until(() => busPidsUnder(tmp).length === 0, 10000, 'the private dbus-daemon to end');
     } finally {
-      if (frozen !== undefined) for (const pid of busPidsUnder(tmp)) process.kill(Number(pid), 'SIGKILL');
+      if (frozen !== undefined) for (const pid of busPidsUnder(tmp)) process.kill(pid, 'SIGKILL');
       await daemon.stop();
     }
   });

@@ -87,8 +87,8 @@ function nativeStacks(pid: number): Promise<string> {
   });
 }
 
-/** Every live process below `root`, read from /proc (a child's children too: ip netns exec, npx). */
-export function descendantsOf(root: number): Array<{ pid: number; command: string }> {
+/** Every live process (zombies left out) and its parent, read from /proc. */
+function liveParents(): Map<number, number> {
   const parents = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -101,6 +101,17 @@ export function descendantsOf(root: number): Array<{ pid: number; command: strin
       // ended while we read
     }
   }
+  return parents;
+}
+
+/** The pids of the live processes whose command line (arguments joined by spaces) passes `test`. */
+export function livePidsWhose(test: (command: string) => boolean): number[] {
+  return [...liveParents().keys()].filter((pid) => test(commandOf(pid)));
+}
+
+/** Every live process below `root`, read from /proc (a child's children too: ip netns exec, npx). */
+export function descendantsOf(root: number): Array<{ pid: number; command: string }> {
+  const parents = liveParents();
   const found: Array<{ pid: number; command: string }> = [];
   const below = new Set([root]);
   let grew = true;
