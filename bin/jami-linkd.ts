@@ -92,6 +92,7 @@ const program = new Command('jami-linkd')
   .addOption(new Option('--dht-port <port>', 'UDP port of the DHT node (0: any)').argParser(integer(0, 65535)).default(defaults.dhtPort).env('JAMI_LINKD_DHT_PORT'))
   .addOption(new Option('--dht-bind <address>', 'IPv4 or IPv6 address the DHT node binds to; the other family binds all (default: all)').argParser(ipAddress).env('JAMI_LINKD_DHT_BIND'))
   .addOption(new Option('--no-peer-discovery', 'disable OpenDHT LAN peer discovery (multicast; JAMI_LINKD_PEER_DISCOVERY=0)'))
+  .addOption(new Option('--dht-log', "OpenDHT's own log on standard output, for a DHT that does not answer (JAMI_LINKD_DHT_LOG=1)"))
   .addOption(new Option('--link-timeout <seconds>', 'time-out of a link once its devices are connected').argParser(integer(1, 86400)).default(seconds(defaults.linkTimeoutMs)).env('JAMI_LINKD_LINK_TIMEOUT'))
   .addOption(new Option('--token-lifetime <seconds>', 'how long a shown token waits for the old device (0: until canceled, as Jami)').argParser(integer(0, 86400)).default(seconds(defaults.tokenLifetimeMs)).env('JAMI_LINKD_TOKEN_LIFETIME'))
   .addOption(new Option('--peer-timeout <seconds>', 'silence from the peer that ends a link as lost (network)').argParser(integer(1, 3600)).default(seconds(defaults.peerTimeoutMs)).env('JAMI_LINKD_PEER_TIMEOUT'))
@@ -136,6 +137,7 @@ const config: DaemonConfig = {
   dhtPort: opts.dhtPort,
   dhtBind: opts.dhtBind,
   peerDiscovery: opts.peerDiscovery === false ? false : envFlag('JAMI_LINKD_PEER_DISCOVERY') ?? defaults.peerDiscovery,
+  dhtLog: opts.dhtLog === true || (envFlag('JAMI_LINKD_DHT_LOG') ?? defaults.dhtLog),
   linkTimeoutMs: opts.linkTimeout * 1000,
   tokenLifetimeMs: opts.tokenLifetime * 1000,
   abandonTimeoutMs: opts.abandonTimeout * 1000,

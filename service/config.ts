@@ -16,6 +16,8 @@ export interface DaemonConfig {
   /** IPv4 or IPv6 address the DHT node binds that family to; the other family binds all (default: all). */
   dhtBind?: string;
   peerDiscovery: boolean;
+  /** OpenDHT's own log on standard output (debugging a DHT that does not answer; plain text, not pino). */
+  dhtLog: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logPretty: boolean;
   /** Whole-operation time-out of a link, ms (Jami: 5 minutes; on the new device, from the channel's opening). */
@@ -66,6 +68,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     bootstrap: [DEFAULT_BOOTSTRAP],
     dhtPort: 0,
     peerDiscovery: true,
+    dhtLog: false,
     logLevel: 'info',
     logPretty: false,
     linkTimeoutMs: DEFAULT_LINK_TIMEOUT_MS,

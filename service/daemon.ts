@@ -53,6 +53,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       bootstrap: config.bootstrap,
       peerDiscovery: config.peerDiscovery,
       bindAddress: config.dhtBind,
+      dhtLog: config.dhtLog,
       logger,
     });
     cleanups.push(() => dht.stop());

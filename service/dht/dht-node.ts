@@ -13,6 +13,8 @@ export interface DhtNodeOptions {
   peerDiscovery: boolean;
   /** An IPv4 or IPv6 address for that family's socket (tests use 127.0.0.1); the other family binds all. */
   bindAddress?: string;
+  /** OpenDHT's own log on standard output. */
+  dhtLog?: boolean;
   logger: Logger;
 }
 
@@ -60,6 +62,7 @@ export class DhtNode implements SignalingBus {
         ...(options.bindAddress !== undefined ? bindOptionFor(options.bindAddress) : {}),
         peerDiscovery: options.peerDiscovery,
         peerPublish: options.peerDiscovery,
+        log: options.dhtLog === true,
       });
     } catch (error) {
       throw unbound(error);

@@ -6,12 +6,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestBus, type PrivateBus } from '../support/private-bus.js';
 import { DAEMON_BIN, startDaemonProcess, tempDir } from '../support/daemon-process.js';
 import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/wait.js';
 
 const run = promisify(execFile);
 
@@ -139,6 +141,20 @@ describe('jami-linkd options', function () {
       assert.doesNotMatch(result.stderr, /s3cret|\n\s+at /, 'a password or a stack trace on stderr');
     });
   }
+
+  it("prints OpenDHT's own log on standard output with JAMI_LINKD_DHT_LOG=1 (--dht-log), and none without", async () => {
+    const quiet = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.quiet' });
+    const verbose = await startDaemonProcess({ busAddress: bus.address, busName: 'cx.ring.Ring.verbose', env: { JAMI_LINKD_DHT_LOG: '1' } });
+    // The stream's end, not the exit: the last lines may still be in the pipe when the process is gone.
+    const closed = (daemon: typeof quiet) => (daemon.child.stdout!.closed ? Promise.resolve() : once(daemon.child.stdout!, 'close'));
+    const ended = Promise.all([closed(quiet), closed(verbose)]);
+    await Promise.all([quiet.stop(), verbose.stop()]);
+    await withTimeout(ended, 10000, 'both daemons\' standard output to close');
+    // OpenDHT's runner names its node's id once it runs: the node of the daemon's own ready line.
+    const nodeId = (daemon: typeof quiet) => (JSON.parse(daemon.logs.find((line) => line.includes('"DHT node running"'))!) as { nodeId: string }).nodeId;
+    assert.ok(verbose.stdout.some((line) => line.includes(`initialised with ID ${nodeId(verbose)}`)), verbose.stdout.slice(0, 20).join('\n'));
+    assert.deepEqual(quiet.stdout, []);
+  });
 
   // Key generation and argon2 share the pool with file I/O: with libuv's 4, a few links at once stall file reads.
   it("has a thread pool of 8 by default, and of the size UV_THREADPOOL_SIZE gives", async () => {

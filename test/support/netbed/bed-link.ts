@@ -81,6 +81,8 @@ export class BedLinks {
       ...bindArgs(device.address),
       '--key-bits', '2048',
       '--log-level', 'debug',
+      // Kept with the bed's logs when a test failed: which DHT nodes a put or get that never answered asked.
+      '--dht-log',
       ...ice.flatMap((url) => ['--ice-server', url]),
       ...(settings.extraArgs ?? []),
     ];
