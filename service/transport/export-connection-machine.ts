@@ -53,6 +53,8 @@ export type ExportInput =
   /** The importer's candidates gathered after its answer, signed by it for this session. */
   | { type: 'remote_candidates'; candidates: RemoteCandidate[] }
   | { type: 'signaling_failed'; why: string }
+  /** The DHT reported our offer's put failed (after the retries): no node confirmed it, yet one may hold it. */
+  | { type: 'offer_unpublished'; why: string }
   | { type: 'answer'; answer: VerifiedAnswer }
   /** A genuine answer we cannot use (no DTLS fingerprint). */
   | { type: 'answer_bad'; why: string }
@@ -127,6 +129,7 @@ export const EXPORT_ROWS = [
   row('signaling', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network' }),
   row('signaling', 'refused', 'ended', [...FAIL], { unless: 'importerClosed', error: 'authentication' }),
   row('signaling', 'signaling_timeout', 'ended', [...GIVE_UP], { error: 'network' }),
+  row('signaling', 'offer_unpublished', 'ended', [...GIVE_UP], { error: 'network', label: 'a node may hold the offer all the same' }),
   row('signaling', 'link_lost', 'ended', [...GIVE_UP], { error: 'network' }),
   row('signaling', 'close', 'ended', ['release']),
 
@@ -140,6 +143,9 @@ export const EXPORT_ROWS = [
   ignore('connecting', 'identity_found', 'answered: the record matters no more, only tombstones'),
   ignore('connecting', 'answer', 'answered already: a repeat'),
   ignore('connecting', 'offer_published', 'answered before the DHT confirmed the offer'),
+  // OpenDHT fails a put that some of the nodes it chose did not confirm: on a lossy path the importer can hold
+  // the offer, and answer it, while our put is still retried, and then fails.
+  ignore('connecting', 'offer_unpublished', 'answered: the importer has the offer, whatever the DHT said of the put'),
   row('connecting', 'remote_candidates', 'connecting', ['recordRemoteCandidates', 'addRemoteCandidates']),
   row('connecting', 'refused', 'ended', [...FAIL], { when: 'importerClosed', error: 'network', label: 'the importer gave up connecting' }),
   row('connecting', 'refused', 'connecting', [], { unless: 'importerClosed', label: 'answered already: a refusal cannot take it back' }),
@@ -157,6 +163,7 @@ export const EXPORT_ROWS = [
   ignore('linked', 'signaling_failed', 'linked: the DHT is not needed any more'),
   ignore('linked', 'local_candidates', 'linked: ICE needs nothing more'),
   ignore('linked', 'offer_published', 'linked before the DHT confirmed the offer'),
+  ignore('linked', 'offer_unpublished', 'linked: the importer had the offer'),
 ];
 
 export function exportMachine(token: AuthToken): MachineSpec<ExportState, ExportInput, ExportEffect, ExportRecord, ExportGuard, ExportContext, LinkFailure> {

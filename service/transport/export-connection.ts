@@ -183,7 +183,7 @@ class Connection extends EventEmitter implements ExportConnection {
             this.log.info({ session: context.session!.id }, 'offer sent, waiting for the answer');
             this.runner.dispatch({ type: 'offer_published' });
           },
-          (err: unknown) => this.signalingFailed(err),
+          (err: unknown) => this.runner.dispatch({ type: 'offer_unpublished', why: `offer not published: ${describeError(err)}` }),
         );
         return;
       case 'sendCandidates':
@@ -247,7 +247,7 @@ class Connection extends EventEmitter implements ExportConnection {
     for (let first = 0; first < candidates.length; first += MAX_TRICKLED_CANDIDATES) {
       const batch = candidates.slice(first, first + MAX_TRICKLED_CANDIDATES);
       const text = exporterCandidatesText(identity.id, session.id, batch, this.settings.clock.now());
-      this.offerPut
+      offerSettled(this.offerPut)
         .then(() => this.putSigned(identity, 'candidates', text, device))
         .then(
           () => this.log.debug({ candidates: batch.length }, 'late candidates sent'),
@@ -256,13 +256,14 @@ class Connection extends EventEmitter implements ExportConnection {
     }
   }
 
-  /** Only once the offer is out: before, no importer can have accepted the session. A lost put costs the importer its
-   *  own connect time-out, no more. */
+  /** Only once the offer's put has settled, either way (OpenDHT fails a put some nodes did not confirm, and another may
+   *  hold it): before, no importer can have accepted the session. A lost put costs the importer its own connect
+   *  time-out, no more. */
   private tellImporter(context: ExportContext): void {
     const { identity, session, device } = context;
     if (identity === undefined || session === undefined || device === undefined || this.offerPut === undefined) return;
     const text = gaveUpText(identity.id, session.id, this.settings.clock.now());
-    this.offerPut
+    offerSettled(this.offerPut)
       .then(() => this.putSigned(identity, 'gave_up', text, device))
       .catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'gave_up not published'));
   }
@@ -316,10 +317,16 @@ class Connection extends EventEmitter implements ExportConnection {
   }
 }
 
+/** The offer's put once it is done, whatever OpenDHT said of it (its failure is the machine's offer_unpublished). */
+function offerSettled(offerPut: Promise<void>): Promise<void> {
+  return offerPut.catch(() => undefined);
+}
+
 function whyOf(input: ExportInput): string {
   switch (input.type) {
     case 'credentials_bad':
     case 'signaling_failed':
+    case 'offer_unpublished':
     case 'answer_bad':
     case 'answer_unusable':
     case 'link_lost':

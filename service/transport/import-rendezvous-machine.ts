@@ -116,7 +116,9 @@ export const IMPORT_ROWS = [
   row('connecting', 'channel_failed', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'event' }),
   row('connecting', 'link_lost', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
   row('connecting', 'connect_timeout', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
-  row('connecting', 'answer_unpublished', 'ended', [...END_CONNECTING, 'emitFailed'], { error: 'network' }),
+  row('connecting', 'answer_unpublished', 'ended', [...END_CONNECTING, 'emitFailed'], { unless: 'checksStarted', error: 'network' }),
+  // OpenDHT fails a put that some of the nodes it chose did not confirm: the exporter may have the answer anyway.
+  row('connecting', 'answer_unpublished', 'connecting', [], { when: 'checksStarted', label: 'the exporter quoted our answer in its `ready`: it has it, whatever the DHT said of the put' }),
   row('connecting', 'exporter_gave_up', 'ended', ['release', 'emitFailed'], { error: 'network', label: 'no need to tell it: it is gone' }),
   row('connecting', 'close', 'ended', [...END_CONNECTING]),
 

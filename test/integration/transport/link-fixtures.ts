@@ -1,6 +1,7 @@
 // Helpers for transport tests: waiting for events with deadlines, capturing logs, counting timers,
 // and linking an importer and an exporter over loopback through the in-memory DHT.
 
+import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import type { DataChannel } from 'node-datachannel';
@@ -226,6 +227,22 @@ export async function establishLink(
   );
   const connectMs = performance.now() - started;
   return { importer, exporter, importChannel, exportChannel, proof, account, importSide, exportSide, connectMs };
+}
+
+/** Links as establishLink does, sends one message from the exporter's channel, awaits it at the importer's, closes. */
+export async function linkAndGreet(
+  network: MemorySignalingNetwork,
+  importOptions: Partial<LinkTransportOptions>,
+  exportOptions: Partial<LinkTransportOptions>,
+): Promise<void> {
+  const link = await establishLink(network, importOptions, exportOptions);
+  try {
+    const received = new Promise((resolve) => link.importChannel.once('message', resolve));
+    link.exportChannel.send({ t: 'hello' });
+    assert.deepEqual(await received, { t: 'hello' });
+  } finally {
+    closeLink(link);
+  }
 }
 
 /** Closes everything of a link (owner teardown). */

@@ -54,6 +54,7 @@ const EXPORT_INPUTS = [
   { type: 'local_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.1 1 typ relay', mid: '0' }] },
   { type: 'remote_candidates', candidates: [{ candidate: 'candidate:1 1 UDP 1 192.0.2.2 1 typ relay', mid: '0' }] },
   { type: 'signaling_failed', why: 'test' },
+  { type: 'offer_unpublished', why: 'test' },
   { type: 'answer', answer: { bodyText: '{}', sdp: 'v=0', fingerprint: { algorithm: 'sha-256', value: 'AB' } } },
   { type: 'answer_bad', why: 'test' },
   { type: 'refused', reason: 'not_accepted' },
