@@ -204,6 +204,13 @@ function shownStates(list: readonly TimedState[]): string {
   return list.map(({ state, details }) => `${state}${Object.keys(details).length ? JSON.stringify(shown(details)) : ''}`).join(' ');
 }
 
+/** The last lines OpenDHT logged in `daemon` (--dht-log), for a failure message: where its puts and gets were. */
+function dhtLogTail(daemon: BedDaemon, lines = 40): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = daemon.process.stdout.replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n');
+  return `its DHT log's last ${Math.min(lines, plain.length)} of ${plain.length} lines:\n${plain.slice(-lines).join('\n')}`;
+}
+
 /**
  * Resolves when `key` reaches state 3 (true) or ends first (false). Bounded a little past `ms`, so the
  * caller's own bound (which hides the token) speaks first; past it, nothing is left to do (false).
@@ -228,7 +235,7 @@ export async function runLink(pair: LinkPair, options: LinkOptions = {}): Promis
   const newAccount = await newDevice.client.call<string>('addAccount', { 'Account.type': 'RING', 'Account.archiveURL': 'jami-auth' });
   const importing = importKey(newAccount);
   const token = rememberSecret(
-    (await withTimeout(newDevice.log.waitFor(importing, 1, 30000 + GRACE_MS), 30000, () => `a token; new device: ${shownStates(newDevice.log.timed(importing))}`)).details.token,
+    (await withTimeout(newDevice.log.waitFor(importing, 1, 30000 + GRACE_MS), 30000, () => `a token; new device: ${shownStates(newDevice.log.timed(importing))}; ${dhtLogTail(newDevice)}`)).details.token,
   );
 
   const started = performance.now();
