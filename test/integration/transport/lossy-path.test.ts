@@ -24,7 +24,8 @@ const SENDER_IDLE_MS = 8_000;
 const CONNECT_ATTEMPTS = 3;
 
 describe('framed channel on slow and lossy paths (network test bed)', function () {
-  this.timeout(180_000);
+  // Room for CONNECT_ATTEMPTS connects given up by DTLS after ~31 s each, and each test's waits after them.
+  this.timeout(300_000);
   let bed: NetBed;
   const agents: ChannelAgent[] = [];
 
@@ -58,33 +59,43 @@ describe('framed channel on slow and lossy paths (network test bed)', function (
     return agent;
   }
 
-  /** A sender on the slow path (heartbeat 1 s, idle time-out 8 s) and a receiver that says nothing at all. */
-  async function silentReceiverLink(): Promise<{ sender: ChannelAgent; receiver: ChannelAgent }> {
-    const sender = start('s', { role: 'offerer', heartbeatMs: 1_000, idleTimeoutMs: SENDER_IDLE_MS });
-    const receiver = start('n', { role: 'answerer', heartbeatMs: 0, idleTimeoutMs: 0 });
-    await connectAgents(sender, receiver, 60_000);
-    return { sender, receiver };
-  }
-
   /**
-   * A link across the 20% lossy path (heartbeat 1 s on both ends). Its DTLS handshake runs over that path too, and
-   * libdatachannel gives a handshake up once OpenSSL's doubling retransmission timer (1, 2, 4, 8, 16 s) would pass
-   * 30 s: a flight lost six times in a row. With 20% loss each way that ended about 1 connect in 40 (1 of 40 in a
-   * loop of this test's connect; 1 whole CI run) before any lane ping could flow, which is not what this test is
-   * about. So a connect that never opened is tried again, at most CONNECT_ATTEMPTS times in all.
+   * Connects the two agents `pair` starts, and, for a connect that never opened, starts a fresh pair, at most
+   * CONNECT_ATTEMPTS times in all. The DTLS handshake runs over the lossy path too, and libdatachannel gives a
+   * handshake up once OpenSSL's doubling retransmission timer (1, 2, 4, 8, 16 s) would pass 30 s: a flight lost six
+   * times in a row. With 20% loss each way that ended about 1 connect in 40 (1 of 40 in a loop of the lane test's
+   * connect; 1 whole CI run), and the slow path's 5% once (1 CI run, "peer connection failed"), before any of what
+   * these tests are about could happen.
    */
-  async function lossyLink(idleTimeoutMs: number): Promise<{ lossy: ChannelAgent; near: ChannelAgent }> {
+  async function connectRetrying(pair: () => [ChannelAgent, ChannelAgent]): Promise<[ChannelAgent, ChannelAgent]> {
     for (let attempt = 1; ; attempt += 1) {
-      const lossy = start('l', { role: 'offerer', heartbeatMs: 1_000, idleTimeoutMs });
-      const near = start('m', { role: 'answerer', heartbeatMs: 1_000, idleTimeoutMs });
+      const [offerer, answerer] = pair();
       try {
-        await connectAgents(lossy, near, 60_000);
-        return { lossy, near };
+        await connectAgents(offerer, answerer, 60_000);
+        return [offerer, answerer];
       } catch (error) {
         if (attempt === CONNECT_ATTEMPTS || !/never opened/.test((error as Error).message)) throw error;
         await Promise.all(agents.splice(0).map((agent) => agent.stop()));
       }
     }
+  }
+
+  /** A sender on the slow path (heartbeat 1 s, idle time-out 8 s) and a receiver that says nothing at all. */
+  async function silentReceiverLink(): Promise<{ sender: ChannelAgent; receiver: ChannelAgent }> {
+    const [sender, receiver] = await connectRetrying(() => [
+      start('s', { role: 'offerer', heartbeatMs: 1_000, idleTimeoutMs: SENDER_IDLE_MS }),
+      start('n', { role: 'answerer', heartbeatMs: 0, idleTimeoutMs: 0 }),
+    ]);
+    return { sender, receiver };
+  }
+
+  /** A link across the 20% lossy path (heartbeat 1 s on both ends). */
+  async function lossyLink(idleTimeoutMs: number): Promise<{ lossy: ChannelAgent; near: ChannelAgent }> {
+    const [lossy, near] = await connectRetrying(() => [
+      start('l', { role: 'offerer', heartbeatMs: 1_000, idleTimeoutMs }),
+      start('m', { role: 'answerer', heartbeatMs: 1_000, idleTimeoutMs }),
+    ]);
+    return { lossy, near };
   }
 
   it('keeps a sender that hears nothing for many idle time-outs alive on the bytes its receiver acknowledges', async () => {
@@ -115,9 +126,7 @@ describe('framed channel on slow and lossy paths (network test bed)', function (
     await sender.waitFor('archive_failed', 5_000);
   });
 
-  it('carries lane pings over a 20% lossy path, and ends both sides within the idle time-out once the path is cut', async function () {
-    // Room for CONNECT_ATTEMPTS connects given up by DTLS after ~31 s each, and the waits after them.
-    this.timeout(300_000);
+  it('carries lane pings over a 20% lossy path, and ends both sides within the idle time-out once the path is cut', async () => {
     const idleTimeoutMs = 4_000;
     const { lossy, near } = await lossyLink(idleTimeoutMs);
     // Both have heard lane pings (signs of life that SCTP never retransmits) before the cut.
