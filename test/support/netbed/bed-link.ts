@@ -12,6 +12,7 @@ import type { Details } from '../link-fixture.js';
 import { exportKey, importKey, LinkSignalLog, type TimedState } from '../link-signals.js';
 import { startTestBus, type PrivateBus } from '../private-bus.js';
 import { rememberSecret } from '../secrets.js';
+import { describeStuckProcess } from '../stuck-process.js';
 import { withTimeout } from '../wait.js';
 import type { BedProcess } from './bed-process.js';
 import type { NetBed } from './net-bed.js';
@@ -234,9 +235,14 @@ export async function runLink(pair: LinkPair, options: LinkOptions = {}): Promis
   const { accountId: oldAccount, archiveBytes } = await createOldAccount(oldDevice.client, options);
   const newAccount = await newDevice.client.call<string>('addAccount', { 'Account.type': 'RING', 'Account.archiveURL': 'jami-auth' });
   const importing = importKey(newAccount);
-  const token = rememberSecret(
-    (await withTimeout(newDevice.log.waitFor(importing, 1, 30000 + GRACE_MS), 30000, () => `a token; new device: ${shownStates(newDevice.log.timed(importing))}; ${dhtLogTail(newDevice)}`)).details.token,
+  // Three CI runs had a new device's daemon log "import started" and then nothing, not even its SIGTERM's
+  // "stopping" (its main thread blocked?), never seen outside the whole suite: a time-out here says what it was doing.
+  const tokenShown = await withTimeout(newDevice.log.waitFor(importing, 1, 30000 + GRACE_MS), 30000, () => `a token; new device: ${shownStates(newDevice.log.timed(importing))}; ${dhtLogTail(newDevice)}`).catch(
+    async (error: Error) => {
+      throw new Error(`${error.message}\nthe new device's daemon: ${await describeStuckProcess(newDevice.process.pid)}`);
+    },
   );
+  const token = rememberSecret(tokenShown.details.token);
 
   const started = performance.now();
   const abandonedExports: Details[] = [];
