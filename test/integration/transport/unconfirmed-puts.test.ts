@@ -5,6 +5,7 @@
 // Real WebRTC on loopback, the in-memory DHT.
 
 import { OpenDhtError } from 'opendht-node';
+import { Deferred } from '../../../service/contract/deferred.js';
 import type { SignalingBus } from '../../../service/contract/link-contract.js';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
 import { MemorySignalingNetwork } from '../../support/memory-signaling-bus.js';
@@ -73,29 +74,20 @@ function tappedPut(network: MemorySignalingNetwork, pick: PutPicker, onPut: () =
   };
 }
 
-/** Resolves the first time `signal` is called. */
-function trigger(): { fired: Promise<void>; signal: () => void } {
-  let signal!: () => void;
-  const fired = new Promise<void>((resolve) => {
-    signal = resolve;
-  });
-  return { fired, signal };
-}
-
 describe('link transport: puts the DHT stored but did not confirm', function () {
   this.timeout(30_000);
   before(() => sharedAccount());
 
   it("links when the exporter's offer put fails after the importer answered it", async () => {
     const network = new MemorySignalingNetwork();
-    const answered = trigger();
+    const answered = new Deferred<void>();
     // No retries: a put's failure reaches its side at once.
-    await linkAndGreet(network, { signaling: tappedPut(network, firstPutElsewhere(), answered.signal), signalingAttempts: 1 }, { signaling: unconfirmedPut(network, firstPut(), answered.fired), signalingAttempts: 1 });
+    await linkAndGreet(network, { signaling: tappedPut(network, firstPutElsewhere(), () => answered.resolve()), signalingAttempts: 1 }, { signaling: unconfirmedPut(network, firstPut(), answered.promise), signalingAttempts: 1 });
   });
 
   it("links when the importer's answer put fails after the exporter quoted it in its ready", async () => {
     const network = new MemorySignalingNetwork();
-    const ready = trigger();
-    await linkAndGreet(network, { signaling: unconfirmedPut(network, firstPutElsewhere(), ready.fired), signalingAttempts: 1 }, { signaling: tappedPut(network, secondPut(), ready.signal), signalingAttempts: 1 });
+    const ready = new Deferred<void>();
+    await linkAndGreet(network, { signaling: unconfirmedPut(network, firstPutElsewhere(), ready.promise), signalingAttempts: 1 }, { signaling: tappedPut(network, secondPut(), () => ready.resolve()), signalingAttempts: 1 });
   });
 });

@@ -5,6 +5,7 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { createBigAccount } from '../big-archive.js';
 import { TestClient } from '../client.js';
 import { ALL_LOGS_FILE, DAEMON_BIN } from '../daemon-process.js';
@@ -207,8 +208,7 @@ function shownStates(list: readonly TimedState[]): string {
 
 /** The last lines OpenDHT logged in `daemon` (--dht-log), for a failure message: where its puts and gets were. */
 function dhtLogTail(daemon: BedDaemon, lines = 40): string {
-  // eslint-disable-next-line no-control-regex
-  const plain = daemon.process.stdout.replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n');
+  const plain = stripVTControlCharacters(daemon.process.stdout).trimEnd().split('\n');
   return `its DHT log's last ${Math.min(lines, plain.length)} of ${plain.length} lines:\n${plain.slice(-lines).join('\n')}`;
 }
 
