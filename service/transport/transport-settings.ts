@@ -37,7 +37,10 @@ export interface LinkTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** How long a local description waits for server-reflexive candidates (default 250 ms; later ones trickle). */
   readonly descriptionWaitMs?: number;
-  /** close(): how long to wait for the peer's acknowledgement (default 5 s). */
+  /** close(): how long to wait for the peer's acknowledgement (default 30 s: longer than SCTP keeps
+   *  retransmitting, ~25 s, so the wait ends with the bye_ack or with SCTP giving up). 5 s was too short behind a lossy path: the
+   *  new device sent `stored`, gave up on the bye_ack after 5 s of SCTP retransmissions and closed, and the old
+   *  device, never told, ended in failure while the new one had the account (one CI run, 20% loss each way). */
   readonly closeTimeoutMs?: number;
   /** Data channel heartbeat period (default 5 s) and silence that ends the link (default 20 s). */
   readonly heartbeatMs?: number;
@@ -50,6 +53,7 @@ export interface LinkTransportOptions {
 
 /** See handshakeTimeoutMs. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 45_000;
+export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 
 export interface TransportSettings {
   readonly signaling: SignalingBus;
@@ -111,7 +115,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       clock,
       heartbeatMs: positive('heartbeatMs', options.heartbeatMs, 5_000, true),
       idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 20_000, true),
-      closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 5_000),
+      closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS),
       maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, MAX_ARCHIVE_BYTES, true),
     },
     signalingTimeoutMs,

@@ -37,7 +37,7 @@ export interface FramedChannelOptions {
   readonly heartbeatMs: number;
   /** Nothing received for this long => the peer is gone ('network'). 0 disables. */
   readonly idleTimeoutMs: number;
-  /** close() gives up waiting for the peer's bye_ack after this long (and a lingering channel after as long). */
+  /** close() gives up waiting for the peer's bye_ack after this long (a lingering channel after at most LINGER_MS). */
   readonly closeTimeoutMs: number;
   readonly maxArchiveBytes: number;
   /** Binary chunk size, capped by the channel's maxMessageSize. */
@@ -47,6 +47,9 @@ export interface FramedChannelOptions {
 }
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** After a protocol error, how long the connection is kept for our error frame to reach the peer: a peer that
+ *  broke the protocol gets no more than this, however long a close may wait. */
+export const LINGER_MS = 5_000;
 /**
  * bufferedAmount counts only libdatachannel's own queue, which fills once usrsctp's send buffer (1 MiB) is full:
  * pumping stops as soon as one chunk waits there, and resumes when it drained (usrsctp keeps the path busy
@@ -260,7 +263,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       case 'closeCarrier':
         return this.closeCarrier();
       case 'startLingerTimer':
-        return this.closeTimer.start(this.options.closeTimeoutMs, () => this.runner.dispatch({ type: 'linger_over' }));
+        return this.closeTimer.start(Math.min(this.options.closeTimeoutMs, LINGER_MS), () => this.runner.dispatch({ type: 'linger_over' }));
       case 'emitClosed':
         this.logger.debug({ why: describeInput(input) }, 'channel lost');
         safeEmit(this, this.logger, 'closed', error ?? 'network');

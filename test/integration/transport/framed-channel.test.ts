@@ -9,6 +9,7 @@ import type { DataChannel } from 'node-datachannel';
 import pino from 'pino';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
 import { FramedChannel, type FramedChannelOptions } from '../../../service/transport/channel/framed-channel.js';
+import { DEFAULT_CLOSE_TIMEOUT_MS } from '../../../service/transport/transport-settings.js';
 import type { LinkFailure, LinkMessage, PeerChannel } from '../../../service/contract/link-contract.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { systemClock } from '../../../service/contract/clock.js';
@@ -313,6 +314,31 @@ describe('framed channel: archives and frames', function () {
       assert.ok((await archive).equals(payload));
     } finally {
       closeLink(link);
+    }
+  });
+
+  // One CI run through a path losing 20% each way: the new device sent `stored` and bye, gave up on the bye_ack
+  // after 5 s and closed; the old device never read `stored` and ended in failure, the new one with the account.
+  it('close() with the default settings waits out a peer whose acknowledgement takes SCTP retransmissions (6.5 s)', async function () {
+    this.timeout(DEFAULT_CLOSE_TIMEOUT_MS + 10_000);
+    const slowAckMs = 6_500;
+    const pair = await rawPair({ ...channelOptions, closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS });
+    try {
+      let acknowledgedAt = 0;
+      let openWhenAcknowledging: boolean | undefined;
+      pair.raw.onMessage((message) => {
+        if (message !== JSON.stringify({ t: 'link.bye' })) return;
+        setTimeout(() => {
+          openWhenAcknowledging = pair.raw.isOpen();
+          acknowledgedAt = Date.now();
+          if (openWhenAcknowledging) pair.raw.sendMessage(JSON.stringify({ t: 'link.bye_ack' }));
+        }, slowAckMs);
+      });
+      await pair.framed.close();
+      assert.equal(openWhenAcknowledging, true, 'the closing side gave up and closed before the slow acknowledgement');
+      assert.ok(acknowledgedAt > 0 && Date.now() >= acknowledgedAt, 'close() resolved before the acknowledgement was sent');
+    } finally {
+      pair.close();
     }
   });
 
