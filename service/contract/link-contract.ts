@@ -75,6 +75,10 @@ export const MAX_ARCHIVE_BYTES = 65 * 1024 * 1024;
 /** An open, authenticated data channel to the peer. Events: 'message' (unknown: a JSON object of at most
  *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked, of the
  *  size expectArchive armed), 'closed' (LinkFailure: why, when not closed by us). */
+export interface CloseOptions {
+  readonly lastWord?: boolean;
+}
+
 export interface PeerChannel extends EventEmitter {
   /** "ip:port" of the remote side on the selected ICE candidate pair (`location.address`). */
   readonly peerAddress: string;
@@ -94,8 +98,10 @@ export interface PeerChannel extends EventEmitter {
    *  `sha256` (hex): the data's digest when the caller computed it already, off the event loop; a wrong one
    *  only makes the peer refuse the archive. */
   sendArchive(data: Buffer, sha256?: string): Promise<void>;
-  /** Graceful close: flushes what was sent first (libdatachannel drops buffered data on early close). */
-  close(): Promise<void>;
+  /** Graceful close: flushes what was sent first (libdatachannel drops buffered data on early close), waiting a
+   *  while for the peer's acknowledgement. `lastWord`: what we sent last decides the peer's outcome (the new
+   *  device's `stored`), so the wait is as long as the connection may take to deliver it, not a teardown's. */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /** The exporter's proof of the account, shown to the importer. */

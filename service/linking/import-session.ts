@@ -118,9 +118,10 @@ export class ImportSession extends LinkSession<ImportStateName, ImportInput, Imp
     );
   }
 
-  /** `stored` was sent: close gracefully so it is flushed before we call it a success. */
+  /** `stored` was sent: close gracefully so it is flushed before we call it a success; it is the old device's
+   *  only word of our success, so the close waits as long as the connection may take to deliver it. */
   private acknowledge(): void {
-    this.closeChannel().then(
+    this.closeChannel({ lastWord: true }).then(
       () => this.dispatch({ type: 'acknowledged' }),
       (err) => {
         this.log.warn({ err: describeError(err) }, 'import: closing after `stored` failed');

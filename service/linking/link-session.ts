@@ -3,7 +3,7 @@
 
 import { OneShotTimer, systemClock, type Clock } from '../contract/clock.js';
 import { guarded, attempt, describeError, safely } from '../contract/guards.js';
-import { asLinkFailure, type ExportConnection, type ImportRendezvous, type NetworkDiagnosis, type PeerChannel } from '../contract/link-contract.js';
+import { asLinkFailure, type CloseOptions, type ExportConnection, type ImportRendezvous, type NetworkDiagnosis, type PeerChannel } from '../contract/link-contract.js';
 import { silentLogger, type Logger } from '../contract/logger.js';
 import { MachineRunner } from '../contract/machine-runner.js';
 import type { Input, StepResult } from '../contract/transition-table.js';
@@ -152,11 +152,11 @@ export abstract class LinkSession<S extends string, I extends Input, E extends s
     }
   }
 
-  /** The channel's close() promise, started once. */
-  protected closeChannel(): Promise<void> {
+  /** The channel's close() promise, started once (with the options of the first call). */
+  protected closeChannel(options?: CloseOptions): Promise<void> {
     if (this.channelClosing === undefined) {
       const channel = this.channel;
-      this.channelClosing = channel === undefined ? Promise.resolve() : attempt(() => channel.close());
+      this.channelClosing = channel === undefined ? Promise.resolve() : attempt(() => channel.close(options));
       this.closings.push(this.channelClosing.catch(() => {}));
     }
     return this.channelClosing;

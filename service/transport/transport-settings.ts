@@ -37,11 +37,14 @@ export interface LinkTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** How long a local description waits for server-reflexive candidates (default 250 ms; later ones trickle). */
   readonly descriptionWaitMs?: number;
-  /** close(): how long to wait for the peer's acknowledgement (default 30 s: longer than SCTP keeps
-   *  retransmitting, ~25 s, so the wait ends with the bye_ack or with SCTP giving up). 5 s was too short behind a lossy path: the
-   *  new device sent `stored`, gave up on the bye_ack after 5 s of SCTP retransmissions and closed, and the old
-   *  device, never told, ended in failure while the new one had the account (one CI run, 20% loss each way). */
+  /** close(): how long to wait for the peer's acknowledgement (default 5 s), a teardown's wait. */
   readonly closeTimeoutMs?: number;
+  /** close({ lastWord }): the same wait when what we sent last decides the peer's outcome (default 30 s: longer
+   *  than SCTP keeps retransmitting, ~25 s, so it ends with the acknowledgement or with SCTP giving up). 5 s was
+   *  too short behind a lossy path: the new device sent `stored`, gave up on the bye_ack after 5 s and closed,
+   *  and the old device, never told, ended in failure while the new one had the account (one CI run, 20% loss
+   *  each way). A peer that goes silent still ends the wait at the idle time-out. */
+  readonly lastWordTimeoutMs?: number;
   /** Data channel heartbeat period (default 5 s) and silence that ends the link (default 20 s). */
   readonly heartbeatMs?: number;
   readonly idleTimeoutMs?: number;
@@ -53,7 +56,8 @@ export interface LinkTransportOptions {
 
 /** See handshakeTimeoutMs. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 45_000;
-export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+export const DEFAULT_LAST_WORD_TIMEOUT_MS = 30_000;
 
 export interface TransportSettings {
   readonly signaling: SignalingBus;
@@ -116,6 +120,7 @@ export function resolveTransportSettings(options: LinkTransportOptions): Transpo
       heartbeatMs: positive('heartbeatMs', options.heartbeatMs, 5_000, true),
       idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 20_000, true),
       closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS),
+      lastWordTimeoutMs: positive('lastWordTimeoutMs', options.lastWordTimeoutMs, DEFAULT_LAST_WORD_TIMEOUT_MS),
       maxArchiveBytes: positive('maxArchiveBytes', options.maxArchiveBytes, MAX_ARCHIVE_BYTES, true),
     },
     signalingTimeoutMs,

@@ -16,7 +16,7 @@ export type ChannelInput =
   | { type: 'send_message'; text: string }
   | { type: 'send_archive'; data: Buffer; sha256: string | undefined; done: Deferred<void> }
   | { type: 'expect_archive'; size: number; onChunk: ((chunk: Buffer) => void) | undefined }
-  | { type: 'close' }
+  | { type: 'close'; lastWord: boolean }
   | { type: 'destroy' }
   // what the peer sent, classified (any text or binary message is `heard` first)
   | { type: 'heard' }

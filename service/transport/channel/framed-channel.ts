@@ -17,7 +17,7 @@ import type { DataChannel } from 'node-datachannel';
 import { OneShotTimer, type Clock } from '../../contract/clock.js';
 import { Deferred } from '../../contract/deferred.js';
 import { describeError, safeEmit } from '../../contract/guards.js';
-import type { LinkFailure, LinkMessage, PeerChannel, PeerLocation } from '../../contract/link-contract.js';
+import type { CloseOptions, LinkFailure, LinkMessage, PeerChannel, PeerLocation } from '../../contract/link-contract.js';
 import type { Logger } from '../../contract/logger.js';
 import { MachineRunner } from '../../contract/machine-runner.js';
 import { encodeLinkFrame, encodeLinkMessage, parseTextFrame, type LinkFrame } from './channel-frames.js';
@@ -37,8 +37,10 @@ export interface FramedChannelOptions {
   readonly heartbeatMs: number;
   /** Nothing received for this long => the peer is gone ('network'). 0 disables. */
   readonly idleTimeoutMs: number;
-  /** close() gives up waiting for the peer's bye_ack after this long (a lingering channel after at most LINGER_MS). */
+  /** close() gives up waiting for the peer's bye_ack after this long (and a lingering channel after as long). */
   readonly closeTimeoutMs: number;
+  /** close({ lastWord: true }) after this long (default: closeTimeoutMs). */
+  readonly lastWordTimeoutMs?: number;
   readonly maxArchiveBytes: number;
   /** Binary chunk size, capped by the channel's maxMessageSize. */
   readonly chunkBytes?: number;
@@ -47,9 +49,6 @@ export interface FramedChannelOptions {
 }
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
-/** After a protocol error, how long the connection is kept for our error frame to reach the peer: a peer that
- *  broke the protocol gets no more than this, however long a close may wait. */
-export const LINGER_MS = 5_000;
 /**
  * bufferedAmount counts only libdatachannel's own queue, which fills once usrsctp's send buffer (1 MiB) is full:
  * pumping stops as soon as one chunk waits there, and resumes when it drained (usrsctp keeps the path busy
@@ -160,8 +159,8 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
     if (!this.runner.dispatch({ type: 'expect_archive', size, onChunk })) this.logger.debug('archive not expected: channel not open');
   }
 
-  close(): Promise<void> {
-    this.runner.dispatch({ type: 'close' });
+  close(options: CloseOptions = {}): Promise<void> {
+    this.runner.dispatch({ type: 'close', lastWord: options.lastWord === true });
     return this.closed.promise;
   }
 
@@ -250,7 +249,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       case 'stopHeartbeat':
         return this.heartbeatTimer.clear();
       case 'startCloseTimer':
-        return this.closeTimer.start(this.options.closeTimeoutMs, () => {
+        return this.closeTimer.start(this.closeWaitFor(input), () => {
           this.logger.warn('peer did not acknowledge close in time');
           this.runner.dispatch({ type: 'close_timeout' });
         });
@@ -263,7 +262,7 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       case 'closeCarrier':
         return this.closeCarrier();
       case 'startLingerTimer':
-        return this.closeTimer.start(Math.min(this.options.closeTimeoutMs, LINGER_MS), () => this.runner.dispatch({ type: 'linger_over' }));
+        return this.closeTimer.start(this.options.closeTimeoutMs, () => this.runner.dispatch({ type: 'linger_over' }));
       case 'emitClosed':
         this.logger.debug({ why: describeInput(input) }, 'channel lost');
         safeEmit(this, this.logger, 'closed', error ?? 'network');
@@ -361,6 +360,11 @@ export class FramedChannel extends EventEmitter implements PeerChannel {
       this.logger.debug({ err: describeError(err) }, 'frame send failed');
       this.runner.dispatch({ type: failure });
     }
+  }
+
+  private closeWaitFor(input: ChannelInput): number {
+    const lastWord = input.type === 'close' && input.lastWord;
+    return lastWord ? (this.options.lastWordTimeoutMs ?? this.options.closeTimeoutMs) : this.options.closeTimeoutMs;
   }
 
   /** Everything the channel holds, let go: its timers, a half-received archive, a pending send, close()'s wait. */

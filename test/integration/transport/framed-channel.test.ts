@@ -9,7 +9,7 @@ import type { DataChannel } from 'node-datachannel';
 import pino from 'pino';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
 import { FramedChannel, type FramedChannelOptions } from '../../../service/transport/channel/framed-channel.js';
-import { DEFAULT_CLOSE_TIMEOUT_MS } from '../../../service/transport/transport-settings.js';
+import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_LAST_WORD_TIMEOUT_MS } from '../../../service/transport/transport-settings.js';
 import type { LinkFailure, LinkMessage, PeerChannel } from '../../../service/contract/link-contract.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { systemClock } from '../../../service/contract/clock.js';
@@ -319,27 +319,42 @@ describe('framed channel: archives and frames', function () {
 
   // One CI run through a path losing 20% each way: the new device sent `stored` and bye, gave up on the bye_ack
   // after 5 s and closed; the old device never read `stored` and ended in failure, the new one with the account.
-  it('close() with the default settings waits out a peer whose acknowledgement takes SCTP retransmissions (6.5 s)', async function () {
-    this.timeout(DEFAULT_CLOSE_TIMEOUT_MS + 10_000);
+  describe('a slow acknowledgement (6.5 s: SCTP retransmissions on a lossy path), with the default waits', function () {
+    this.timeout(DEFAULT_LAST_WORD_TIMEOUT_MS + 10_000);
     const slowAckMs = 6_500;
-    const pair = await rawPair({ ...channelOptions, closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS });
-    try {
-      let acknowledgedAt = 0;
-      let openWhenAcknowledging: boolean | undefined;
-      pair.raw.onMessage((message) => {
-        if (message !== JSON.stringify({ t: 'link.bye' })) return;
-        setTimeout(() => {
-          openWhenAcknowledging = pair.raw.isOpen();
-          acknowledgedAt = Date.now();
-          if (openWhenAcknowledging) pair.raw.sendMessage(JSON.stringify({ t: 'link.bye_ack' }));
-        }, slowAckMs);
-      });
-      await pair.framed.close();
-      assert.equal(openWhenAcknowledging, true, 'the closing side gave up and closed before the slow acknowledgement');
-      assert.ok(acknowledgedAt > 0 && Date.now() >= acknowledgedAt, 'close() resolved before the acknowledgement was sent');
-    } finally {
-      pair.close();
+    const defaults = { ...channelOptions, closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS, lastWordTimeoutMs: DEFAULT_LAST_WORD_TIMEOUT_MS };
+
+    /** Closes with `options` while the raw end acknowledges the bye slowly; whether it was still connected then. */
+    async function closeAgainstSlowPeer(options: { lastWord?: boolean }): Promise<{ openWhenAcknowledging: boolean; resolvedAfterAck: boolean }> {
+      const pair = await rawPair(defaults);
+      try {
+        let acknowledgedAt = 0;
+        let openWhenAcknowledging = false;
+        const acknowledged = new Promise<void>((resolve) => pair.raw.onMessage((message) => {
+          if (message !== JSON.stringify({ t: 'link.bye' })) return;
+          setTimeout(() => {
+            openWhenAcknowledging = pair.raw.isOpen();
+            acknowledgedAt = Date.now();
+            if (openWhenAcknowledging) pair.raw.sendMessage(JSON.stringify({ t: 'link.bye_ack' }));
+            resolve();
+          }, slowAckMs);
+        }));
+        await pair.framed.close(options);
+        const resolvedAt = Date.now();
+        await acknowledged;
+        return { openWhenAcknowledging, resolvedAfterAck: resolvedAt >= acknowledgedAt && acknowledgedAt > 0 };
+      } finally {
+        pair.close();
+      }
     }
+
+    it('close({ lastWord }) waits for it, the connection up until the acknowledgement came', async () => {
+      assert.deepEqual(await closeAgainstSlowPeer({ lastWord: true }), { openWhenAcknowledging: true, resolvedAfterAck: true });
+    });
+
+    it('a plain close() (a teardown) gives up at its own wait and closes the connection', async () => {
+      assert.deepEqual(await closeAgainstSlowPeer({}), { openWhenAcknowledging: false, resolvedAfterAck: false });
+    });
   });
 
   it('emits nothing after close(), and close() twice resolves twice', async () => {

@@ -6,6 +6,7 @@ import type { Clock } from '../../../service/contract/clock.js';
 import type {
   AccountProof,
   AuthToken,
+  CloseOptions,
   ExportConnection,
   ExporterCredentials,
   ImportRendezvous,
@@ -166,6 +167,8 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
   /** The sizes expectArchive armed the receiver with, in order. */
   readonly expectedArchives: number[] = [];
   closeCalls = 0;
+  /** The options of each close() call, in order. */
+  readonly closeOptions: Array<CloseOptions | undefined> = [];
   /** When set, close() waits for it; sendArchive likewise. */
   closeGate: Deferred | undefined;
   archiveGate: Deferred | undefined;
@@ -200,8 +203,9 @@ export class FakePeerChannel extends EventEmitter implements PeerChannel {
     return this.archiveGate?.promise ?? Promise.resolve();
   }
 
-  close(): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
     this.closeCalls += 1;
+    this.closeOptions.push(options);
     return this.closeGate?.promise ?? Promise.resolve();
   }
 

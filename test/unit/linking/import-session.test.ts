@@ -90,11 +90,13 @@ describe('ImportSession', () => {
       assert.deepEqual(h.channel.sent.items, [{ t: 'password', password: PASSWORD }]);
     });
 
-    it('reports DONE only once `stored` was flushed by closing the channel', async () => {
+    it('reports DONE only once `stored` was flushed by closing the channel, a close that waits for the peer as a last word', async () => {
       const h = new ImportHarness();
       await h.driveTo('Acknowledging', 'none');
       assert.deepEqual(h.states.states, [1, 2, 3, 4, 4]);
       assert.equal(h.channel.closeCalls, 1);
+      // The old device hears of our success only through `stored`: a teardown's short wait lost it once (a lossy path).
+      assert.deepEqual(h.channel.closeOptions, [{ lastWord: true }]);
       h.channel.closeGate!.resolve();
       await h.states.done();
       assert.deepEqual(h.states.dones, [[5, { error: '' }]]);
@@ -373,6 +375,8 @@ describe('ImportSession', () => {
         assert.equal(h.clock.pending, 0);
         if (h.rendezvous) assert.equal(h.rendezvous.closeCalls, 1);
         if (state !== 'Init' && state !== 'TokenAvailable' && state !== 'Connecting') assert.equal(h.channel.closeCalls, 1);
+        // A cancel's close only flushes our abort: the short wait (a daemon stopping does not wait out a silent peer).
+        if (state !== 'Acknowledging') assert.ok(h.channel.closeOptions.every((options) => options?.lastWord !== true));
         assert.equal(h.session.cancel(), false);
         assert.equal(h.signals.length, importSignalsUpTo(state, scheme).length + 1);
       });
