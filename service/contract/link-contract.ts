@@ -72,13 +72,14 @@ export const MAX_LINK_MESSAGE_BYTES = 64 * 1024;
  */
 export const MAX_ARCHIVE_BYTES = 65 * 1024 * 1024;
 
-/** An open, authenticated data channel to the peer. Events: 'message' (unknown: a JSON object of at most
- *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked, of the
- *  size expectArchive armed), 'closed' (LinkFailure: why, when not closed by us). */
+/** PeerChannel.close()'s options (see there). */
 export interface CloseOptions {
   readonly lastWord?: boolean;
 }
 
+/** An open, authenticated data channel to the peer. Events: 'message' (unknown: a JSON object of at most
+ *  MAX_LINK_MESSAGE_BYTES, to be validated by the receiver), 'archive' (Buffer: complete, hash-checked, of the
+ *  size expectArchive armed), 'closed' (LinkFailure: why, when not closed by us). */
 export interface PeerChannel extends EventEmitter {
   /** "ip:port" of the remote side on the selected ICE candidate pair (`location.address`). */
   readonly peerAddress: string;
