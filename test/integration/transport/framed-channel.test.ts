@@ -10,7 +10,7 @@ import pino from 'pino';
 import { shutdownTransport } from '../../../service/transport/create-link-transport.js';
 import { FramedChannel, type FramedChannelOptions } from '../../../service/transport/channel/framed-channel.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_LAST_WORD_TIMEOUT_MS } from '../../../service/transport/transport-settings.js';
-import type { LinkFailure, LinkMessage, PeerChannel } from '../../../service/contract/link-contract.js';
+import type { CloseOptions, LinkFailure, LinkMessage, PeerChannel } from '../../../service/contract/link-contract.js';
 import { PeerLink } from '../../../service/transport/webrtc/peer-link.js';
 import { systemClock } from '../../../service/contract/clock.js';
 import { closeLink, connectPair, establishLink, neverReleasingDataChannel, nextEvent, recordEvents } from './link-fixtures.js';
@@ -325,7 +325,7 @@ describe('framed channel: archives and frames', function () {
     const defaults = { ...channelOptions, closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS, lastWordTimeoutMs: DEFAULT_LAST_WORD_TIMEOUT_MS };
 
     /** Closes with `options` while the raw end acknowledges the bye slowly; whether it was still connected then. */
-    async function closeAgainstSlowPeer(options: { lastWord?: boolean }): Promise<{ openWhenAcknowledging: boolean; resolvedAfterAck: boolean }> {
+    async function closeAgainstSlowPeer(options: CloseOptions): Promise<{ openWhenAcknowledging: boolean; resolvedAfterAck: boolean }> {
       const pair = await rawPair(defaults);
       try {
         let acknowledgedAt = 0;
